@@ -1,0 +1,48 @@
+import { timingSafeEqual } from "node:crypto";
+
+export type AuthOutcome = "allowed" | "missing" | "invalid";
+
+const sha256 = (value: string): Buffer => Buffer.from(Bun.SHA256.hash(value).buffer as ArrayBuffer);
+
+/**
+ * Checks presented API keys against the configured ones in constant time: both sides are
+ * hashed to fixed-length digests and every configured key is compared, match or not, so
+ * neither the length nor the position of a key leaks through timing.
+ */
+export class ApiKeyVerifier {
+  private readonly digests: readonly Buffer[];
+
+  constructor(keys: readonly string[]) {
+    this.digests = keys.map(sha256);
+  }
+
+  /** With no key configured (development mode) every request is allowed. */
+  get open(): boolean {
+    return this.digests.length === 0;
+  }
+
+  matches(presented: string): boolean {
+    const digest = sha256(presented);
+    let found = false;
+    for (const known of this.digests) found = timingSafeEqual(digest, known) || found;
+    return found;
+  }
+
+  /** required: a missing key is refused; optional: a missing key is allowed, a wrong one never. */
+  check(presented: string | null, required: boolean): AuthOutcome {
+    if (this.open) return "allowed";
+    if (presented === null) return required ? "missing" : "allowed";
+    return this.matches(presented) ? "allowed" : "invalid";
+  }
+}
+
+/** The key from `Authorization: Bearer <key>`, else `X-API-Key: <key>`. */
+export function presentedKey(headers: Headers): string | null {
+  const authorization = headers.get("authorization");
+  if (authorization !== null) {
+    const match = /^\s*bearer\s+(.+?)\s*$/i.exec(authorization);
+    if (match) return match[1]!;
+  }
+  const apiKey = headers.get("x-api-key");
+  return apiKey === null || apiKey.trim() === "" ? null : apiKey.trim();
+}

@@ -1,0 +1,30 @@
+/** A request exceeds a configured size limit; the controller answers 413 naming the limit. */
+export class LimitExceededError extends Error {
+  constructor(
+    readonly field: string,
+    readonly limitName: string,
+    readonly limitBytes: number,
+  ) {
+    super(`${field} is larger than ${limitName} (${limitBytes} bytes)`);
+    this.name = "LimitExceededError";
+  }
+}
+
+/** Client input the schema could not catch (a key of the wrong shape, a bad glob): 422. */
+export class InvalidInputError extends Error {
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(detail);
+    this.name = "InvalidInputError";
+  }
+}
+
+/** No tier could take a value (memory tier off or too small, Redis down): 503. */
+export class NotStoredError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = "NotStoredError";
+  }
+}

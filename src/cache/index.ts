@@ -1,0 +1,95 @@
+import { Elysia } from "elysia";
+import type { authPlugin } from "../auth/index.ts";
+import { ErrorResponse } from "../errors/model.ts";
+import { DeleteResponse, EntryParams, EntryResponse, LookupRequest, LookupResponse, StoreRequest, StoreResponse } from "./model.ts";
+import type { LookupResult, ResponseCache } from "./service.ts";
+
+const JSON_TYPE = "application/json; charset=utf-8";
+const HIT_HEADERS = { "content-type": JSON_TYPE, "x-cache": "HIT" } as const;
+const MISS_HEADERS = { "content-type": JSON_TYPE, "x-cache": "MISS" } as const;
+const JSON_HEADERS = { "content-type": JSON_TYPE } as const;
+
+const roundMs = (seconds: number): number => Math.round(seconds * 1000) / 1000;
+
+/**
+ * Cached responses are kept as JSON text, so answers are assembled as text around them
+ * instead of parsing and re-serialising the response on every hit. The shape is still the
+ * LookupResponse schema, which the tests check.
+ */
+function lookupAnswer(result: LookupResult): Response {
+  if (!result.hit) return new Response(`{"hit":false,"key":${JSON.stringify(result.key)}}`, { headers: MISS_HEADERS });
+  const age = result.ageSeconds === null ? "null" : String(roundMs(result.ageSeconds));
+  return new Response(`{"hit":true,"key":${JSON.stringify(result.key)},"response":${result.json},"tier":"${result.tier}","age_seconds":${age}}`, {
+    headers: HIT_HEADERS,
+  });
+}
+
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse } as const;
+
+/** The REST data plane: apps in any language look up and store LLM responses here. */
+export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof authPlugin>) =>
+  new Elysia({ name: "cache-data-plane", prefix: "/cache" })
+    .use(auth)
+    .post("/lookup", async ({ body }) => lookupAnswer(await cache.lookup(body)), {
+      auth: "required",
+      body: LookupRequest,
+      response: { 200: LookupResponse, ...errors },
+      detail: {
+        tags: ["Data plane"],
+        summary: "Look up a cached response",
+        description: "Answers from the memory tier, else Redis (a Redis hit is promoted). Sets `X-Cache: HIT|MISS`.",
+      },
+    })
+    .post(
+      "/store",
+      async ({ body, set }) => {
+        const stored = await cache.store({ ...body, ttlSeconds: body.ttl_seconds });
+        set.status = 201;
+        return {
+          key: stored.key,
+          ttl_seconds: stored.ttlSeconds,
+          compressed: stored.compressed,
+          codec: stored.codec,
+          stored_bytes: stored.storedBytes,
+          tiers: stored.tiers,
+        };
+      },
+      {
+        auth: "required",
+        body: StoreRequest,
+        response: { 201: StoreResponse, ...errors, 503: ErrorResponse },
+        detail: {
+          tags: ["Data plane"],
+          summary: "Store a response",
+          description: "Writes the memory tier and Redis (compressed above the threshold). With Redis down the entry lives in memory only, and `tiers` says so.",
+        },
+      },
+    )
+    .get(
+      "/entries/:key",
+      async ({ params: { key } }) => {
+        const entry = await cache.getEntry(key);
+        if (entry === null) return new Response(JSON.stringify({ error: "not_found", detail: "no cache entry with this key" }), { status: 404, headers: JSON_HEADERS });
+        const ttl = entry.ttlSeconds === null ? "null" : String(roundMs(entry.ttlSeconds));
+        return new Response(`{"key":${JSON.stringify(entry.key)},"response":${entry.json},"tier":"${entry.tier}","ttl_seconds":${ttl}}`, { headers: JSON_HEADERS });
+      },
+      {
+        auth: "required",
+        params: EntryParams,
+        response: { 200: EntryResponse, 404: ErrorResponse, 401: ErrorResponse, 422: ErrorResponse },
+        detail: { tags: ["Data plane"], summary: "Read one entry by key (URL-encode the key)" },
+      },
+    )
+    .delete(
+      "/entries/:key",
+      async ({ params: { key } }) => {
+        const { deleted, tiers, complete } = await cache.deleteEntry(key);
+        return { deleted, tiers, complete };
+      },
+      {
+        auth: "required",
+        params: EntryParams,
+        response: { 200: DeleteResponse, 401: ErrorResponse, 422: ErrorResponse },
+        detail: { tags: ["Data plane"], summary: "Delete one entry from both tiers" },
+      },
+    );

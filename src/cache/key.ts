@@ -1,0 +1,70 @@
+export interface KeyParts {
+  readonly operation: string;
+  readonly text: string;
+  readonly options?: Record<string, unknown> | null;
+  readonly question?: string | null;
+}
+
+/** 128 bits of SHA-256, hex: collision-resistant, and no prompt text ever reaches Redis. */
+const DIGEST_HEX_CHARS = 32;
+
+function digest(value: string): string {
+  return Bun.SHA256.hash(value, "hex").slice(0, DIGEST_HEX_CHARS);
+}
+
+/**
+ * Canonical JSON: object keys sorted at every depth, types preserved (`1` and `"1"` differ),
+ * so equal options always produce the same digest and unequal ones never do.
+ * Cost: O(size of the value) plus a sort of each object's keys.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const record = value as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const key of Object.keys(record).sort()) {
+    if (record[key] === undefined) continue;
+    parts.push(`${JSON.stringify(key)}:${canonicalJson(record[key])}`);
+  }
+  return `{${parts.join(",")}}`;
+}
+
+/**
+ * Keys keep the reference's readable layout so operators can invalidate by glob:
+ * `{prefix}:op:{operation}|txt:{digest}|opts:{digest}|q:{digest}`, with `opts` only for
+ * non-empty options and `q` only for a non-empty question. `operation` must already be
+ * validated (`[A-Za-z0-9_.-]`), so no caller can inject `|`, `:` or glob characters.
+ */
+export class CacheKeyBuilder {
+  readonly prefix: string;
+  private readonly keyPattern: RegExp;
+
+  constructor(prefix: string) {
+    this.prefix = `${prefix}:`;
+    const hex = `[0-9a-f]{${DIGEST_HEX_CHARS}}`;
+    this.keyPattern = new RegExp(`^${escapeRegExp(this.prefix)}op:[A-Za-z0-9_.-]{1,64}\\|txt:${hex}(\\|opts:${hex})?(\\|q:${hex})?$`);
+  }
+
+  /** Cost: three SHA-256 passes at most, linear in the input (~0.7 µs per KB). */
+  build({ operation, text, options, question }: KeyParts): string {
+    let key = `${this.prefix}op:${operation}|txt:${digest(text)}`;
+    if (options && Object.keys(options).length > 0) key += `|opts:${digest(canonicalJson(options))}`;
+    if (question) key += `|q:${digest(question)}`;
+    return key;
+  }
+
+  /** Whether a string has the shape of a key this builder makes (for keys sent by clients). */
+  isCacheKey(key: string): boolean {
+    return this.keyPattern.test(key);
+  }
+
+  /** The operation named in a key, for per-operation TTLs and metrics. */
+  operationOf(key: string): string {
+    const start = this.prefix.length + 3;
+    return key.slice(start, key.indexOf("|", start));
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

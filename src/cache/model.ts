@@ -1,0 +1,88 @@
+import { Type, type Static } from "@sinclair/typebox";
+import { OPERATION_PATTERN } from "../config/model.ts";
+
+const MAX_TTL_SECONDS = 365 * 86_400;
+
+const RequestFields = {
+  operation: Type.String({ pattern: OPERATION_PATTERN, description: "What the LLM was asked to do, e.g. summarize (A-Z a-z 0-9 _ . -, at most 64)" }),
+  text: Type.String({ description: "The input text; only its SHA-256 digest enters the key" }),
+  options: Type.Optional(
+    Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+      description: "Model options; canonicalised (sorted keys, types kept) before hashing",
+    }),
+  ),
+  question: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: "Question for Q&A operations" })),
+};
+
+/** Any JSON value. Unlike Type.Unknown it rejects a missing field, so `response` is really required. */
+const JsonValue = Type.Union(
+  [Type.String(), Type.Number(), Type.Boolean(), Type.Null(), Type.Array(Type.Unknown()), Type.Record(Type.String(), Type.Unknown())],
+  { description: "Any JSON value" },
+);
+
+export const LookupRequest = Type.Object(RequestFields, { $id: "LookupRequest" });
+export type LookupRequest = Static<typeof LookupRequest>;
+
+const Tier = Type.Union([Type.Literal("memory"), Type.Literal("redis")]);
+const TierList = Type.Array(Tier, { description: "Tiers that now hold (or held) the entry" });
+const Key = Type.String({ description: "The cache key: {prefix}:op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}]" });
+
+export const LookupHit = Type.Object(
+  {
+    hit: Type.Literal(true),
+    key: Key,
+    response: Type.Unknown({ description: "The cached response, as stored" }),
+    tier: Tier,
+    age_seconds: Type.Union([Type.Number(), Type.Null()], { description: "Seconds since the entry was stored (null if unknown)" }),
+  },
+  { $id: "LookupHit" },
+);
+export const LookupMiss = Type.Object({ hit: Type.Literal(false), key: Key }, { $id: "LookupMiss" });
+export const LookupResponse = Type.Union([LookupHit, LookupMiss]);
+export type LookupResponse = Static<typeof LookupResponse>;
+
+export const StoreRequest = Type.Object(
+  {
+    ...RequestFields,
+    response: { ...JsonValue, description: "Any JSON value: the LLM's answer to cache" },
+    ttl_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TTL_SECONDS, description: "Defaults to the operation's TTL" })),
+  },
+  { $id: "StoreRequest" },
+);
+export type StoreRequest = Static<typeof StoreRequest>;
+
+export const StoreResponse = Type.Object(
+  {
+    key: Key,
+    ttl_seconds: Type.Integer(),
+    compressed: Type.Boolean({ description: "Whether the Redis copy is compressed" }),
+    codec: Type.String({ description: "none | zstd | gzip" }),
+    stored_bytes: Type.Integer({ description: "Bytes of the stored value (in Redis, after compression)" }),
+    tiers: TierList,
+  },
+  { $id: "StoreResponse" },
+);
+export type StoreResponse = Static<typeof StoreResponse>;
+
+export const EntryParams = Type.Object({ key: Type.String({ minLength: 1, maxLength: 512 }) });
+
+export const EntryResponse = Type.Object(
+  {
+    key: Key,
+    response: Type.Unknown(),
+    tier: Tier,
+    ttl_seconds: Type.Union([Type.Number(), Type.Null()], { description: "Remaining lifetime (null: no expiry)" }),
+  },
+  { $id: "EntryResponse" },
+);
+export type EntryResponse = Static<typeof EntryResponse>;
+
+export const DeleteResponse = Type.Object(
+  {
+    deleted: Type.Boolean(),
+    tiers: TierList,
+    complete: Type.Boolean({ description: "False when Redis could not be reached, so its copy may remain" }),
+  },
+  { $id: "DeleteResponse" },
+);
+export type DeleteResponse = Static<typeof DeleteResponse>;

@@ -1,0 +1,314 @@
+import type { Logger } from "../logging/logger.ts";
+import type { HitTier, PerformanceMonitor } from "../monitor/monitor.ts";
+import { decodeValue, encodeValue, UnreadableValueError, type CompressionPolicy } from "./codec.ts";
+import { InvalidInputError, LimitExceededError, NotStoredError } from "./errors.ts";
+import { globMatch, patternProblem } from "./glob.ts";
+import { CacheKeyBuilder, type KeyParts } from "./key.ts";
+import type { MemoryTier } from "./memory-tier.ts";
+import { RedisUnavailableError, type RedisTier } from "./redis-tier.ts";
+
+export interface CacheLimits {
+  readonly maxTextBytes: number;
+  readonly maxResponseBytes: number;
+}
+
+export interface TtlPolicy {
+  readonly defaultSeconds: number;
+  readonly perOperation: Readonly<Record<string, number>>;
+}
+
+export interface CacheServiceOptions {
+  readonly keys: CacheKeyBuilder;
+  readonly memory: MemoryTier;
+  /** null: memory tier only. */
+  readonly redis: RedisTier | null;
+  readonly monitor: PerformanceMonitor;
+  readonly logger: Logger;
+  readonly ttl: TtlPolicy;
+  readonly compression: CompressionPolicy;
+  readonly limits: CacheLimits;
+  readonly now?: () => number;
+}
+
+export type LookupResult =
+  | { hit: true; key: string; json: string; tier: HitTier; ageSeconds: number | null }
+  | { hit: false; key: string };
+
+export interface StoreRequest extends KeyParts {
+  readonly response: unknown;
+  readonly ttlSeconds?: number;
+}
+
+export type TierName = "memory" | "redis";
+
+export interface StoreResult {
+  key: string;
+  ttlSeconds: number;
+  compressed: boolean;
+  codec: string;
+  storedBytes: number;
+  tiers: TierName[];
+}
+
+export interface EntryResult {
+  key: string;
+  json: string;
+  tier: HitTier;
+  ttlSeconds: number | null;
+}
+
+export interface DeleteResult {
+  deleted: boolean;
+  tiers: TierName[];
+  /** False when Redis is configured but could not be reached: its copy may remain. */
+  complete: boolean;
+}
+
+export interface InvalidationResult {
+  pattern: string;
+  keysRemoved: number;
+  memoryKeysRemoved: number;
+  redisKeysRemoved: number;
+  redis: "ok" | "unavailable" | "disabled";
+  durationSeconds: number;
+}
+
+export type RedisStatusName = "connected" | "unavailable" | "error";
+
+/**
+ * The AI response cache: a bounded memory tier in front of Redis. It knows nothing of HTTP.
+ * Redis failures never escape: reads fall back to the memory tier, writes land there alone,
+ * and the caller learns which tiers were reached.
+ */
+export class ResponseCache {
+  readonly keys: CacheKeyBuilder;
+  readonly memory: MemoryTier;
+  readonly redis: RedisTier | null;
+  readonly monitor: PerformanceMonitor;
+  private readonly logger: Logger;
+  private readonly ttl: TtlPolicy;
+  private readonly compression: CompressionPolicy;
+  private readonly limits: CacheLimits;
+  private readonly now: () => number;
+
+  constructor(options: CacheServiceOptions) {
+    this.keys = options.keys;
+    this.memory = options.memory;
+    this.redis = options.redis;
+    this.monitor = options.monitor;
+    this.logger = options.logger;
+    this.ttl = options.ttl;
+    this.compression = options.compression;
+    this.limits = options.limits;
+    this.now = options.now ?? Date.now;
+  }
+
+  ttlFor(operation: string): number {
+    return this.ttl.perOperation[operation] ?? this.ttl.defaultSeconds;
+  }
+
+  /** Builds the key for a request, enforcing the text limit and recording the cost. */
+  keyFor(parts: KeyParts): string {
+    checkSize("text", parts.text, "CACHE_MAX_TEXT_BYTES", this.limits.maxTextBytes);
+    if (parts.question) checkSize("question", parts.question, "CACHE_MAX_TEXT_BYTES", this.limits.maxTextBytes);
+    const started = Bun.nanoseconds();
+    const key = this.keys.build(parts);
+    this.monitor.recordKeyGeneration(Bun.nanoseconds() - started, parts.text.length);
+    return key;
+  }
+
+  /** Memory tier first (O(1)), then Redis with a bounded wait; a Redis hit is promoted. */
+  async lookup(parts: KeyParts): Promise<LookupResult> {
+    const key = this.keyFor(parts);
+    const started = Bun.nanoseconds();
+    const now = this.now();
+    const local = this.memory.get(key);
+    if (local !== undefined) {
+      this.monitor.recordOperation("get", Bun.nanoseconds() - started, "memory");
+      return { hit: true, key, json: local.json, tier: "memory", ageSeconds: (now - local.storedAt) / 1000 };
+    }
+    const remote = await this.readRedis(key);
+    if (remote !== null) {
+      const expiresAt = Number.isNaN(remote.expiresAt) ? now + this.ttlFor(parts.operation) * 1000 : remote.expiresAt;
+      this.memory.set(key, remote.json, expiresAt, Number.isNaN(remote.storedAt) ? now : remote.storedAt);
+      this.monitor.recordOperation("get", Bun.nanoseconds() - started, "redis");
+      return { hit: true, key, json: remote.json, tier: "redis", ageSeconds: Number.isNaN(remote.storedAt) ? null : (now - remote.storedAt) / 1000 };
+    }
+    this.monitor.recordOperation("get", Bun.nanoseconds() - started, null);
+    return { hit: false, key };
+  }
+
+  async store(request: StoreRequest): Promise<StoreResult> {
+    const key = this.keyFor(request);
+    const json = JSON.stringify(request.response) ?? "null";
+    checkSize("response", json, "CACHE_MAX_RESPONSE_BYTES", this.limits.maxResponseBytes);
+    const started = Bun.nanoseconds();
+    const ttlSeconds = request.ttlSeconds ?? this.ttlFor(request.operation);
+    const now = this.now();
+    const expiresAt = now + ttlSeconds * 1000;
+    const tiers: TierName[] = [];
+    if (this.memory.set(key, json, expiresAt, now)) tiers.push("memory");
+
+    let compressed = false;
+    let codec = "none";
+    let storedBytes = Buffer.byteLength(json);
+    if (this.redis !== null) {
+      const encoded = encodeValue(json, now, expiresAt, this.compression);
+      if (encoded.compressNs > 0) this.monitor.recordCompression(encoded.originalBytes, encoded.payloadBytes, encoded.compressNs);
+      compressed = encoded.codec !== "none";
+      codec = encoded.codec;
+      storedBytes = encoded.bytes.byteLength;
+      if (await this.writeRedis(key, encoded.bytes, ttlSeconds * 1000)) tiers.push("redis");
+    }
+    this.monitor.recordOperation("set", Bun.nanoseconds() - started);
+    if (tiers.length === 0) {
+      throw new NotStoredError(
+        this.memory.enabled ? "the response does not fit the memory tier and Redis is unavailable" : "the memory tier is disabled and Redis is unavailable",
+      );
+    }
+    return { key, ttlSeconds, compressed, codec, storedBytes, tiers };
+  }
+
+  async getEntry(key: string): Promise<EntryResult | null> {
+    this.checkKey(key);
+    const started = Bun.nanoseconds();
+    const local = this.memory.get(key);
+    if (local !== undefined) {
+      this.monitor.recordOperation("get", Bun.nanoseconds() - started, "memory");
+      return { key, json: local.json, tier: "memory", ttlSeconds: Math.max(0, (local.expiresAt - this.now()) / 1000) };
+    }
+    let entry: EntryResult | null = null;
+    if (this.redis?.available) {
+      try {
+        const found = await this.redis.getWithTtl(key);
+        if (found !== null) {
+          const decoded = decodeValue(found.value);
+          entry = { key, json: decoded.json, tier: "redis", ttlSeconds: found.ttlMs >= 0 ? found.ttlMs / 1000 : null };
+        }
+      } catch (error) {
+        this.noteReadFailure(key, error);
+      }
+    }
+    this.monitor.recordOperation("get", Bun.nanoseconds() - started, entry === null ? null : "redis");
+    return entry;
+  }
+
+  async deleteEntry(key: string): Promise<DeleteResult> {
+    this.checkKey(key);
+    const started = Bun.nanoseconds();
+    const tiers: TierName[] = [];
+    if (this.memory.delete(key)) tiers.push("memory");
+    let complete = true;
+    if (this.redis !== null) {
+      try {
+        if (await this.redis.delete(key)) tiers.push("redis");
+      } catch (error) {
+        complete = false;
+        this.noteRedisFailure("delete", error);
+      }
+    }
+    this.monitor.recordOperation("delete", Bun.nanoseconds() - started);
+    return { deleted: tiers.length > 0, tiers, complete };
+  }
+
+  /**
+   * Removes every key matching `{prefix}:*{pattern}*` from both tiers with one glob semantics
+   * (an empty pattern matches every cache key); keys outside the prefix are never touched.
+   */
+  async invalidate(pattern: string, operationContext: string): Promise<InvalidationResult> {
+    const problem = patternProblem(pattern);
+    if (problem !== null) throw new InvalidInputError("pattern", problem);
+    const started = Bun.nanoseconds();
+    const glob = pattern === "" ? `${this.keys.prefix}*` : `${this.keys.prefix}*${pattern}*`;
+    const memoryKeysRemoved = this.memory.deleteMatching((key) => globMatch(glob, key));
+    let redisKeysRemoved = 0;
+    let redis: InvalidationResult["redis"] = "disabled";
+    if (this.redis !== null) {
+      try {
+        redisKeysRemoved = await this.redis.deleteMatching(glob);
+        redis = "ok";
+      } catch (error) {
+        redis = "unavailable";
+        this.noteRedisFailure("invalidate", error);
+      }
+    }
+    const elapsed = Bun.nanoseconds() - started;
+    // A key held by both tiers counts once; Redis holds every key the memory tier does when it is up.
+    const keysRemoved = redis === "ok" ? Math.max(redisKeysRemoved, memoryKeysRemoved) : memoryKeysRemoved;
+    this.monitor.recordOperation("invalidate", elapsed);
+    this.monitor.recordInvalidation(pattern, keysRemoved, elapsed, operationContext);
+    this.logger.info("cache invalidated", { pattern, operation_context: operationContext, keys_removed: keysRemoved, redis });
+    return { pattern, keysRemoved, memoryKeysRemoved, redisKeysRemoved, redis, durationSeconds: elapsed / 1e9 };
+  }
+
+  redisStatus(): RedisStatusName | "disabled" {
+    if (this.redis === null) return "disabled";
+    if (this.redis.available) return "connected";
+    return this.redis.state === "failed" ? "error" : "unavailable";
+  }
+
+  /** Feeds the monitor's memory trend; called by a timer and on every status or metrics read. */
+  sampleMemory(): void {
+    this.monitor.recordMemoryUsage({
+      memoryTierBytes: this.memory.bytes,
+      memoryTierEntries: this.memory.size,
+      processRssBytes: process.memoryUsage.rss(),
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.redis?.close();
+  }
+
+  private checkKey(key: string): void {
+    if (!this.keys.isCacheKey(key)) {
+      throw new InvalidInputError("key", `not a cache key: expected ${this.keys.prefix}op:{operation}|txt:{32 hex}[|opts:{32 hex}][|q:{32 hex}]`);
+    }
+  }
+
+  private async readRedis(key: string): Promise<{ json: string; storedAt: number; expiresAt: number } | null> {
+    if (this.redis === null || !this.redis.available) return null;
+    try {
+      const bytes = await this.redis.get(key);
+      return bytes === null ? null : decodeValue(bytes);
+    } catch (error) {
+      this.noteReadFailure(key, error);
+      return null;
+    }
+  }
+
+  private async writeRedis(key: string, bytes: Buffer, ttlMs: number): Promise<boolean> {
+    if (this.redis === null || !this.redis.available) return false;
+    try {
+      await this.redis.set(key, bytes, ttlMs);
+      return true;
+    } catch (error) {
+      this.noteRedisFailure("set", error);
+      return false;
+    }
+  }
+
+  private noteReadFailure(key: string, error: unknown): void {
+    if (error instanceof UnreadableValueError) {
+      this.logger.warn("unreadable cache entry treated as a miss", { key, error: error.message });
+      return;
+    }
+    this.noteRedisFailure("get", error);
+  }
+
+  private noteRedisFailure(operation: string, error: unknown): void {
+    this.monitor.recordRedisError();
+    if (!(error instanceof RedisUnavailableError)) {
+      this.logger.error("unexpected redis failure", { operation, error });
+      return;
+    }
+    this.logger.debug("redis call failed; memory tier answered", { operation, error: error.message });
+  }
+}
+
+/** UTF-8 size check that skips encoding whenever the UTF-16 length already decides it. */
+function checkSize(field: string, value: string, limitName: string, maxBytes: number): void {
+  if (value.length * 3 <= maxBytes) return;
+  if (value.length > maxBytes || Buffer.byteLength(value) > maxBytes) throw new LimitExceededError(field, limitName, maxBytes);
+}
+

@@ -1,0 +1,40 @@
+import { Type, type Static } from "@sinclair/typebox";
+
+/** Operation names are part of cache keys, so they may not carry `|`, `:` or glob characters. */
+export const OPERATION_PATTERN = "^[A-Za-z0-9_.-]{1,64}$";
+export const KEY_PREFIX_PATTERN = "^[A-Za-z0-9_.-]{1,32}$";
+
+const PositiveInt = (maximum: number) => Type.Integer({ minimum: 1, maximum });
+
+/** The whole configuration, validated once at start-up; nothing else reads the environment. */
+export const ConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  host: Type.String({ minLength: 1 }),
+  environment: Type.Union([Type.Literal("development"), Type.Literal("production")]),
+  logLevel: Type.Union([
+    Type.Literal("debug"),
+    Type.Literal("info"),
+    Type.Literal("warn"),
+    Type.Literal("error"),
+  ]),
+  apiKeys: Type.Array(Type.String({ minLength: 1 })),
+  redisUrl: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+  redisCommandTimeoutMs: PositiveInt(60_000),
+  redisConnectTimeoutMs: PositiveInt(60_000),
+  keyPrefix: Type.String({ pattern: KEY_PREFIX_PATTERN }),
+  memoryMaxEntries: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
+  memoryMaxBytes: Type.Integer({ minimum: 0, maximum: 64 * 1024 ** 3 }),
+  defaultTtlSeconds: PositiveInt(365 * 86_400),
+  operationTtls: Type.Record(Type.String({ pattern: OPERATION_PATTERN }), PositiveInt(365 * 86_400)),
+  compressionThresholdBytes: Type.Integer({ minimum: 0 }),
+  compressionLevel: Type.Integer({ minimum: 1, maximum: 19 }),
+  maxTextBytes: PositiveInt(256 * 1024 ** 2),
+  maxResponseBytes: PositiveInt(256 * 1024 ** 2),
+  maxBodyBytes: PositiveInt(512 * 1024 ** 2),
+  monitoringEnabled: Type.Boolean(),
+  monitorRetentionHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 7 }),
+  shutdownTimeoutMs: PositiveInt(600_000),
+  instanceId: Type.String({ minLength: 1, maxLength: 128 }),
+});
+
+export type Config = Static<typeof ConfigSchema>;

@@ -1,0 +1,168 @@
+import { OPERATION_PATTERN, KEY_PREFIX_PATTERN, type Config } from "./model.ts";
+
+/** A bad environment value: names the variable, what is wrong and what is accepted. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+    readonly accepted: string,
+  ) {
+    super(`${variable}: ${problem}; accepted: ${accepted}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Parser<T> = (raw: string, name: string) => T;
+
+export interface EnvVariable {
+  readonly name: string;
+  readonly field: keyof Config;
+  readonly description: string;
+  /** The default as a user would write it; undefined means "unset". */
+  readonly defaultValue: string | undefined;
+  readonly accepted: string;
+  /** Secrets are never echoed back, not even in an error message. */
+  readonly secret?: boolean;
+  readonly parse: Parser<unknown>;
+}
+
+const integer = (min: number, max: number): { accepted: string; parse: Parser<number> } => {
+  const accepted = `an integer from ${min} to ${max}`;
+  return {
+    accepted,
+    parse(raw, name) {
+      if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `"${raw}" is not an integer`, accepted);
+      const value = Number(raw.trim());
+      if (value < min || value > max) throw new ConfigError(name, `${value} is out of range`, accepted);
+      return value;
+    },
+  };
+};
+
+const positiveNumber = (max: number): { accepted: string; parse: Parser<number> } => {
+  const accepted = `a number above 0 and at most ${max}`;
+  return {
+    accepted,
+    parse(raw, name) {
+      const value = Number(raw.trim());
+      if (raw.trim() === "" || !Number.isFinite(value)) throw new ConfigError(name, `"${raw}" is not a number`, accepted);
+      if (value <= 0 || value > max) throw new ConfigError(name, `${value} is out of range`, accepted);
+      return value;
+    },
+  };
+};
+
+const oneOf = <T extends string>(...values: T[]): { accepted: string; parse: Parser<T> } => {
+  const accepted = values.join(" | ");
+  return {
+    accepted,
+    parse(raw, name) {
+      const value = raw.trim().toLowerCase() as T;
+      if (!values.includes(value)) throw new ConfigError(name, `"${raw}" is not a valid choice`, accepted);
+      return value;
+    },
+  };
+};
+
+const boolean: { accepted: string; parse: Parser<boolean> } = {
+  accepted: "true | false | 1 | 0 | yes | no",
+  parse(raw, name) {
+    const value = raw.trim().toLowerCase();
+    if (["true", "1", "yes", "on"].includes(value)) return true;
+    if (["false", "0", "no", "off"].includes(value)) return false;
+    throw new ConfigError(name, `"${raw}" is not a boolean`, boolean.accepted);
+  },
+};
+
+const BYTE_UNITS: Record<string, number> = { "": 1, b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+const byteSize = (min: number, max: number): { accepted: string; parse: Parser<number> } => {
+  const accepted = `a size from ${min} to ${max} bytes, e.g. 65536, 512KB, 64MB`;
+  return {
+    accepted,
+    parse(raw, name) {
+      const match = /^(\d+)\s*([a-z]*)$/i.exec(raw.trim());
+      const unit = match ? BYTE_UNITS[match[2]!.toLowerCase()] : undefined;
+      if (!match || unit === undefined) throw new ConfigError(name, `"${raw}" is not a size`, accepted);
+      const value = Number(match[1]) * unit;
+      if (value < min || value > max) throw new ConfigError(name, `${value} bytes is out of range`, accepted);
+      return value;
+    },
+  };
+};
+
+const operationPattern = new RegExp(OPERATION_PATTERN);
+
+const ttlMap: { accepted: string; parse: Parser<Record<string, number>> } = {
+  accepted: "comma-separated operation=seconds pairs, e.g. summarize=7200,sentiment=86400",
+  parse(raw, name) {
+    const ttls: Record<string, number> = {};
+    for (const pair of raw.split(",")) {
+      if (pair.trim() === "") continue;
+      const [operation = "", seconds = ""] = pair.split("=").map((part) => part.trim());
+      if (!operationPattern.test(operation)) throw new ConfigError(name, `"${operation}" is not a valid operation name`, ttlMap.accepted);
+      if (!/^\d+$/.test(seconds) || Number(seconds) < 1) throw new ConfigError(name, `"${pair.trim()}" has no positive whole number of seconds`, ttlMap.accepted);
+      ttls[operation] = Number(seconds);
+    }
+    return ttls;
+  },
+};
+
+const keyList: { accepted: string; parse: Parser<string[]> } = {
+  accepted: "comma-separated API keys",
+  parse: (raw) => raw.split(",").map((key) => key.trim()).filter((key) => key !== ""),
+};
+
+const text = (pattern: RegExp, accepted: string): { accepted: string; parse: Parser<string> } => ({
+  accepted,
+  parse(raw, name) {
+    const value = raw.trim();
+    if (!pattern.test(value)) throw new ConfigError(name, `"${raw}" is not valid`, accepted);
+    return value;
+  },
+});
+
+const redisUrl: { accepted: string; parse: Parser<string | null> } = {
+  accepted: "redis://[user:password@]host:port[/db] or rediss://... (empty = memory tier only)",
+  parse(raw, name) {
+    const value = raw.trim();
+    if (value === "") return null;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      // The URL may contain a password, so it is never echoed.
+      throw new ConfigError(name, "the value is not a URL", redisUrl.accepted);
+    }
+    if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new ConfigError(name, `scheme "${url.protocol}" is not supported`, redisUrl.accepted);
+    if (url.hostname === "") throw new ConfigError(name, "the URL names no host", redisUrl.accepted);
+    return value;
+  },
+};
+
+/** Every variable the service reads: the single source for parsing, `--help` and the README table. */
+export const ENV_VARIABLES: readonly EnvVariable[] = [
+  { name: "PORT", field: "port", description: "TCP port to listen on (0 picks a free one)", defaultValue: "8080", ...integer(0, 65535) },
+  { name: "HOST", field: "host", description: "Address to bind; loopback keeps the sidecar private to its pod", defaultValue: "127.0.0.1", ...text(/^[A-Za-z0-9.:\-[\]]+$/, "a hostname or IP address") },
+  { name: "ENVIRONMENT", field: "environment", description: "production refuses to start without an API key", defaultValue: "development", ...oneOf("development", "production") },
+  { name: "LOG_LEVEL", field: "logLevel", description: "Lowest level written as JSON lines to stdout", defaultValue: "info", ...oneOf("debug", "info", "warn", "error") },
+  { name: "API_KEY", field: "apiKeys", description: "Primary API key (unset: development mode, every request allowed)", defaultValue: undefined, secret: true, accepted: "any non-empty string", parse: (raw) => raw.trim() },
+  { name: "ADDITIONAL_API_KEYS", field: "apiKeys", description: "More accepted API keys, comma-separated", defaultValue: undefined, secret: true, ...keyList },
+  { name: "REDIS_URL", field: "redisUrl", description: "Redis for the shared tier (unset: memory tier only)", defaultValue: undefined, secret: true, ...redisUrl },
+  { name: "REDIS_COMMAND_TIMEOUT_MS", field: "redisCommandTimeoutMs", description: "Upper bound for one Redis command before the memory tier answers alone", defaultValue: "250", ...integer(1, 60_000) },
+  { name: "REDIS_CONNECT_TIMEOUT_MS", field: "redisConnectTimeoutMs", description: "Upper bound for one connection attempt", defaultValue: "2000", ...integer(1, 60_000) },
+  { name: "CACHE_KEY_PREFIX", field: "keyPrefix", description: "Namespace of every cache key; invalidation never leaves it", defaultValue: "ai_cache", ...text(new RegExp(KEY_PREFIX_PATTERN), "1 to 32 characters of A-Z a-z 0-9 _ . -") },
+  { name: "CACHE_MEMORY_MAX_ENTRIES", field: "memoryMaxEntries", description: "Memory tier bound on entries (0 disables the tier)", defaultValue: "10000", ...integer(0, 10_000_000) },
+  { name: "CACHE_MEMORY_MAX_BYTES", field: "memoryMaxBytes", description: "Memory tier bound on bytes (keys and values, counted as UTF-16)", defaultValue: "64MB", ...byteSize(0, 64 * 1024 ** 3) },
+  { name: "CACHE_DEFAULT_TTL_SECONDS", field: "defaultTtlSeconds", description: "TTL of operations without their own", defaultValue: "3600", ...integer(1, 365 * 86_400) },
+  { name: "CACHE_OPERATION_TTLS", field: "operationTtls", description: "Per-operation TTLs in seconds", defaultValue: "summarize=7200,sentiment=86400,key_points=7200,questions=3600,qa=3600,translate=14400", ...ttlMap },
+  { name: "CACHE_COMPRESSION_THRESHOLD_BYTES", field: "compressionThresholdBytes", description: "Values larger than this are stored zstd-compressed in Redis", defaultValue: "1000", ...integer(0, 2 ** 31) },
+  { name: "CACHE_COMPRESSION_LEVEL", field: "compressionLevel", description: "zstd level", defaultValue: "3", ...integer(1, 19) },
+  { name: "CACHE_MAX_TEXT_BYTES", field: "maxTextBytes", description: "Largest accepted text (or question) in a data-plane request", defaultValue: "1MB", ...byteSize(1, 256 * 1024 ** 2) },
+  { name: "CACHE_MAX_RESPONSE_BYTES", field: "maxResponseBytes", description: "Largest response (as JSON) that may be stored", defaultValue: "4MB", ...byteSize(1, 256 * 1024 ** 2) },
+  { name: "MAX_BODY_BYTES", field: "maxBodyBytes", description: "Largest accepted request body", defaultValue: "8MB", ...byteSize(1, 512 * 1024 ** 2) },
+  { name: "MONITORING_ENABLED", field: "monitoringEnabled", description: "false turns the performance monitor off (metrics answer 503)", defaultValue: "true", ...boolean },
+  { name: "MONITOR_RETENTION_HOURS", field: "monitorRetentionHours", description: "Window of the performance statistics", defaultValue: "1", ...positiveNumber(24 * 7) },
+  { name: "SHUTDOWN_TIMEOUT_MS", field: "shutdownTimeoutMs", description: "How long in-flight requests may take after SIGTERM", defaultValue: "10000", ...integer(1, 600_000) },
+  { name: "INSTANCE_ID", field: "instanceId", description: "Label of this sidecar in /metrics (default: the hostname)", defaultValue: undefined, ...text(/^[A-Za-z0-9_.:\-]{1,128}$/, "1 to 128 characters of A-Z a-z 0-9 _ . : -") },
+];

@@ -1,0 +1,58 @@
+import { swagger } from "@elysiajs/swagger";
+import { Elysia } from "elysia";
+// Scalar's standalone bundle (@scalar/api-reference 1.72.1, MIT), gzip -9, embedded in the binary.
+import scalarBundle from "./assets/scalar-standalone.js.gz" with { type: "file" };
+
+export const DOCS_PATH = "/docs";
+export const DOCS_SCRIPT_PATH = "/docs/scalar.js";
+
+/**
+ * The docs UI and OpenAPI document, served from inside the binary: the UI's script is the
+ * embedded bundle (no CDN) and default web fonts are off, so /docs works with no network.
+ */
+export const docsController = (version: string) => {
+  const bundle = Bun.file(scalarBundle);
+  let plain: Uint8Array | undefined;
+  return new Elysia({ name: "docs" })
+    .get(
+      DOCS_SCRIPT_PATH,
+      async ({ request }) => {
+        const headers = { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=86400", vary: "accept-encoding" };
+        if (/\bgzip\b/.test(request.headers.get("accept-encoding") ?? "")) {
+          return new Response(bundle, { headers: { ...headers, "content-encoding": "gzip" } });
+        }
+        // Bun.serve never compresses, so clients without gzip get it inflated once, then from memory.
+        plain ??= Bun.gunzipSync(new Uint8Array(await bundle.arrayBuffer()));
+        return new Response(plain, { headers });
+      },
+      { detail: { hide: true } },
+    )
+    .use(
+      swagger({
+        path: DOCS_PATH,
+        provider: "scalar",
+        scalarCDN: DOCS_SCRIPT_PATH,
+        scalarConfig: { withDefaultFonts: false } as Record<string, unknown>,
+        exclude: [DOCS_SCRIPT_PATH],
+        documentation: {
+          info: {
+            title: "ai-response-cache",
+            version,
+            description: "A sidecar that caches AI (LLM) responses: a bounded memory tier in front of Redis, a REST data plane and cache management endpoints.",
+          },
+          tags: [
+            { name: "Data plane", description: "Look up and store cached responses" },
+            { name: "Cache management", description: "Status, invalidation, statistics and metrics" },
+            { name: "Operations", description: "Health, readiness and Prometheus metrics" },
+          ],
+          components: {
+            securitySchemes: {
+              bearer: { type: "http", scheme: "bearer" },
+              apiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
+            },
+          },
+          security: [{ bearer: [] }, { apiKey: [] }],
+        },
+      }),
+    );
+};

@@ -1,0 +1,40 @@
+import { Elysia, t } from "elysia";
+import type { ResponseCache } from "../cache/service.ts";
+
+export const HealthResponse = t.Object({ status: t.Literal("ok"), version: t.String(), uptime_seconds: t.Number() }, { $id: "HealthResponse" });
+
+export const ReadyResponse = t.Object(
+  {
+    status: t.Union([t.Literal("ready"), t.Literal("degraded")], { description: "degraded: Redis is configured but unreachable; the memory tier still serves" }),
+    tiers: t.Object({
+      memory: t.Object({ status: t.Union([t.Literal("up"), t.Literal("disabled")]), entries: t.Integer() }),
+      redis: t.Object({ status: t.Union([t.Literal("connected"), t.Literal("unavailable"), t.Literal("error"), t.Literal("disabled")]) }),
+    }),
+  },
+  { $id: "ReadyResponse" },
+);
+
+/**
+ * Liveness and readiness. Readiness stays 200 while Redis is down: the sidecar still answers
+ * from its memory tier, and failing readiness would take the whole app pod out of service.
+ */
+export const healthController = (cache: ResponseCache, version: string, startedAt: number) =>
+  new Elysia({ name: "health" })
+    .get("/health", () => ({ status: "ok" as const, version, uptime_seconds: Math.round((Date.now() - startedAt) / 10) / 100 }), {
+      response: { 200: HealthResponse },
+      detail: { tags: ["Operations"], summary: "Liveness: 200 while the process serves" },
+    })
+    .get(
+      "/ready",
+      () => {
+        const redis = cache.redisStatus();
+        return {
+          status: redis === "connected" || redis === "disabled" ? ("ready" as const) : ("degraded" as const),
+          tiers: {
+            memory: { status: cache.memory.enabled ? ("up" as const) : ("disabled" as const), entries: cache.memory.size },
+            redis: { status: redis },
+          },
+        };
+      },
+      { response: { 200: ReadyResponse }, detail: { tags: ["Operations"], summary: "Readiness with the state of each cache tier" } },
+    );

@@ -1,0 +1,64 @@
+import { Elysia } from "elysia";
+import type { authPlugin } from "../auth/index.ts";
+import { ErrorResponse, errorResponse } from "../errors/model.ts";
+import {
+  CachePerformanceResponse,
+  CacheStatusResponse,
+  InvalidateQuery,
+  InvalidateResponse,
+  InvalidationStatsResponse,
+  RecommendationsResponse,
+} from "./model.ts";
+import type { ManagementService } from "./service.ts";
+
+const tags = ["Cache management"];
+
+/** The five documented endpoints under /internal/cache, with the reference's auth modes. */
+export const managementController = (management: ManagementService, auth: ReturnType<typeof authPlugin>) =>
+  new Elysia({ name: "cache-management", prefix: "/internal/cache" })
+    .use(auth)
+    .get("/status", () => management.status(), {
+      auth: "optional",
+      response: { 200: CacheStatusResponse, 401: ErrorResponse },
+      detail: { tags, summary: "Cache status: Redis, memory tier and performance", description: "Never fails: on an internal error it answers 200 with `error`." },
+    })
+    .post(
+      "/invalidate",
+      ({ query: { pattern = "", operation_context = "api_endpoint" } }) => management.invalidate(pattern, operation_context),
+      {
+        auth: "required",
+        query: InvalidateQuery,
+        response: { 200: InvalidateResponse, 401: ErrorResponse, 422: ErrorResponse },
+        detail: {
+          tags,
+          summary: "Invalidate cache entries matching a glob pattern",
+          description: "Removes keys matching `{prefix}:*{pattern}*` from both tiers (SCAN + UNLINK on Redis). An empty pattern removes every cache key; keys outside the prefix are never touched.",
+        },
+      },
+    )
+    .get("/invalidation-stats", () => management.invalidationStats(), {
+      auth: "optional",
+      response: { 200: InvalidationStatsResponse, 401: ErrorResponse },
+      detail: { tags, summary: "Invalidation frequency, patterns and efficiency", description: "`{}` when statistics are unavailable." },
+    })
+    .get("/invalidation-recommendations", () => management.recommendations(), {
+      auth: "optional",
+      response: { 200: RecommendationsResponse, 401: ErrorResponse },
+      detail: { tags, summary: "Recommendations from the recorded invalidations" },
+    })
+    .get(
+      "/metrics",
+      () => {
+        const outcome = management.metrics();
+        if (outcome.kind === "ok") return outcome.body;
+        if (outcome.kind === "disabled") {
+          return errorResponse(503, "monitoring_disabled", "performance monitoring is disabled by configuration (MONITORING_ENABLED=false)");
+        }
+        return errorResponse(500, "metrics_unavailable", `performance metrics could not be computed: ${outcome.detail}`);
+      },
+      {
+        auth: "optional",
+        response: { 200: CachePerformanceResponse, 401: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
+        detail: { tags, summary: "Performance metrics over the retention window", description: "500 when the monitor is unavailable; 503 when monitoring is disabled." },
+      },
+    );

@@ -1,0 +1,177 @@
+import { Type, type Static } from "@sinclair/typebox";
+
+const Seconds = (description: string) => Type.Number({ description: `${description} (seconds)` });
+
+export const RedisStatus = Type.Object({
+  status: Type.Union([Type.Literal("connected"), Type.Literal("unavailable"), Type.Literal("error")]),
+  configured: Type.Boolean({ description: "False when the service runs on its memory tier only" }),
+  state: Type.Optional(Type.String({ description: "Connection state: connecting, connected, unavailable, failed, closed" })),
+  url: Type.Optional(Type.String({ description: "Redis URL with the password masked" })),
+  keys: Type.Optional(Type.Integer({ description: "Keys in the Redis database (DBSIZE)" })),
+  memory_used: Type.Optional(Type.String({ description: "Redis used_memory_human" })),
+  memory_usage: Type.Optional(Type.String({ description: "Same as memory_used, as in the documented example" })),
+  memory_used_bytes: Type.Optional(Type.Integer()),
+  connected_clients: Type.Optional(Type.Integer()),
+  last_error: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+});
+
+export const MemoryStatus = Type.Object({
+  status: Type.Union([Type.Literal("normal"), Type.Literal("warning"), Type.Literal("critical"), Type.Literal("disabled"), Type.Literal("unavailable")]),
+  entries: Type.Optional(Type.Integer()),
+  limit: Type.Optional(Type.Integer({ description: "Entry bound" })),
+  bytes: Type.Optional(Type.Integer()),
+  max_bytes: Type.Optional(Type.Integer({ description: "Byte bound" })),
+  utilization_percent: Type.Optional(Type.Number({ description: "entries / limit" })),
+  bytes_utilization_percent: Type.Optional(Type.Number({ description: "bytes / max_bytes" })),
+  evictions: Type.Optional(Type.Integer()),
+});
+
+export const PerformanceStatus = Type.Object({
+  status: Type.Union([Type.Literal("optimal"), Type.Literal("good"), Type.Literal("degraded"), Type.Literal("no_data"), Type.Literal("disabled"), Type.Literal("unavailable")]),
+  hit_rate: Type.Optional(Type.Number({ description: "Percent over the retention window" })),
+  total_operations: Type.Optional(Type.Integer({ description: "Lookups (hits + misses) over the window" })),
+  cache_hits: Type.Optional(Type.Integer()),
+  cache_misses: Type.Optional(Type.Integer()),
+  redis_errors: Type.Optional(Type.Integer({ description: "Redis calls that failed since start" })),
+});
+
+export const CacheStatusResponse = Type.Object(
+  { redis: RedisStatus, memory: MemoryStatus, performance: PerformanceStatus, error: Type.Optional(Type.String()) },
+  { $id: "CacheStatusResponse" },
+);
+export type CacheStatusResponse = Static<typeof CacheStatusResponse>;
+
+export const InvalidateQuery = Type.Object({
+  pattern: Type.Optional(Type.String({ default: "", maxLength: 256, description: "Glob over cache keys, matched as {prefix}:*{pattern}*; empty = every cache key" })),
+  operation_context: Type.Optional(
+    Type.String({ default: "api_endpoint", minLength: 1, maxLength: 128, pattern: "^[\\x20-\\x7E]+$", description: "Who or what asked, for the invalidation log" }),
+  ),
+});
+
+export const InvalidateResponse = Type.Object(
+  {
+    message: Type.String(),
+    keys_removed: Type.Integer(),
+    memory_keys_removed: Type.Integer(),
+    redis_keys_removed: Type.Integer(),
+    redis: Type.Union([Type.Literal("ok"), Type.Literal("unavailable"), Type.Literal("disabled")], {
+      description: "unavailable: Redis could not be reached, so only the memory tier was invalidated",
+    }),
+    duration_seconds: Type.Number(),
+  },
+  { $id: "InvalidateResponse" },
+);
+export type InvalidateResponse = Static<typeof InvalidateResponse>;
+
+export const InvalidationStatsResponse = Type.Object(
+  {
+    no_invalidations: Type.Optional(Type.Boolean()),
+    total_invalidations: Type.Optional(Type.Integer()),
+    total_keys_invalidated: Type.Optional(Type.Integer()),
+    warning_threshold_per_hour: Type.Optional(Type.Integer()),
+    critical_threshold_per_hour: Type.Optional(Type.Integer()),
+    rates: Type.Optional(Type.Object({ last_hour: Type.Integer(), last_24_hours: Type.Integer(), average_per_hour: Type.Number() })),
+    thresholds: Type.Optional(
+      Type.Object({
+        warning_per_hour: Type.Integer(),
+        critical_per_hour: Type.Integer(),
+        current_alert_level: Type.Union([Type.Literal("normal"), Type.Literal("warning"), Type.Literal("critical")]),
+      }),
+    ),
+    patterns: Type.Optional(
+      Type.Object({ most_common_patterns: Type.Record(Type.String(), Type.Integer()), invalidation_types: Type.Record(Type.String(), Type.Integer()) }),
+    ),
+    efficiency: Type.Optional(Type.Object({ avg_keys_per_invalidation: Type.Number(), avg_duration: Seconds("Mean"), max_duration: Seconds("Longest") })),
+  },
+  { $id: "InvalidationStatsResponse", description: "Empty object when statistics are unavailable" },
+);
+
+export const Recommendation = Type.Object({
+  severity: Type.Union([Type.Literal("info"), Type.Literal("warning"), Type.Literal("critical")]),
+  issue: Type.String(),
+  message: Type.String(),
+  suggestions: Type.Array(Type.String()),
+});
+
+export const RecommendationsResponse = Type.Object(
+  {
+    recommendations: Type.Array(Type.String(), { description: "One sentence per finding, as documented; empty on error" }),
+    details: Type.Optional(Type.Array(Recommendation, { description: "The findings with severity and suggestions" })),
+  },
+  { $id: "RecommendationsResponse" },
+);
+
+const DurationStats = {
+  total_operations: Type.Integer(),
+  avg_duration: Seconds("Mean"),
+  median_duration: Seconds("Median, within 1%"),
+  p95_duration: Seconds("95th percentile, within 1%"),
+  p99_duration: Seconds("99th percentile, within 1%"),
+  max_duration: Seconds("Longest"),
+  min_duration: Seconds("Shortest"),
+};
+
+export const CacheKeyGenerationStats = Type.Object(
+  {
+    ...DurationStats,
+    avg_text_length: Type.Number(),
+    max_text_length: Type.Integer(),
+    slow_operations: Type.Integer({ description: "Key generations slower than 0.1 s" }),
+  },
+  { $id: "CacheKeyGenerationStats" },
+);
+
+export const CacheOperationTypeStats = Type.Object(
+  {
+    count: Type.Integer(),
+    avg_duration: Seconds("Mean"),
+    max_duration: Seconds("Longest"),
+    median_duration: Seconds("Median, within 1%"),
+    p95_duration: Seconds("95th percentile, within 1%"),
+    p99_duration: Seconds("99th percentile, within 1%"),
+  },
+  { $id: "CacheOperationTypeStats" },
+);
+
+export const CacheOperationStats = Type.Object(
+  {
+    ...DurationStats,
+    slow_operations: Type.Integer({ description: "Operations slower than 0.05 s" }),
+    by_operation_type: Type.Record(Type.String(), CacheOperationTypeStats),
+  },
+  { $id: "CacheOperationStats" },
+);
+
+export const CompressionStats = Type.Object(
+  {
+    total_operations: Type.Integer(),
+    avg_compression_ratio: Type.Number({ description: "compressed / original" }),
+    median_compression_ratio: Type.Number(),
+    best_compression_ratio: Type.Number({ description: "Smallest compressed / original" }),
+    worst_compression_ratio: Type.Number(),
+    avg_compression_time: Seconds("Mean"),
+    max_compression_time: Seconds("Longest"),
+    total_bytes_processed: Type.Integer(),
+    total_bytes_saved: Type.Integer(),
+    overall_savings_percent: Type.Number(),
+  },
+  { $id: "CompressionStats" },
+);
+
+export const CachePerformanceResponse = Type.Object(
+  {
+    timestamp: Type.String({ description: "ISO 8601" }),
+    retention_hours: Type.Number(),
+    cache_hit_rate: Type.Number({ description: "Percent: hits / (hits + misses) * 100, 0 with no lookups" }),
+    total_cache_operations: Type.Integer({ description: "Lookups over the window" }),
+    cache_hits: Type.Integer(),
+    cache_misses: Type.Integer(),
+    key_generation: Type.Optional(CacheKeyGenerationStats),
+    cache_operations: Type.Optional(CacheOperationStats),
+    compression: Type.Optional(CompressionStats),
+    memory_usage: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    invalidation: Type.Optional(InvalidationStatsResponse),
+  },
+  { $id: "CachePerformanceResponse" },
+);
+export type CachePerformanceResponse = Static<typeof CachePerformanceResponse>;

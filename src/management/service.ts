@@ -1,0 +1,156 @@
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import type { ResponseCache } from "../cache/service.ts";
+import type { Logger } from "../logging/logger.ts";
+import type { Recommendation } from "../monitor/invalidations.ts";
+import type { PerformanceMonitor } from "../monitor/monitor.ts";
+import { CachePerformanceResponse, type CacheStatusResponse, type InvalidateResponse } from "./model.ts";
+
+export interface ManagementServiceOptions {
+  readonly cache: ResponseCache;
+  /** null when no monitor could be attached: metrics then answer 500. */
+  readonly monitor: PerformanceMonitor | null;
+  readonly logger: Logger;
+}
+
+export type MetricsOutcome =
+  | { readonly kind: "ok"; readonly body: CachePerformanceResponse }
+  | { readonly kind: "disabled" }
+  | { readonly kind: "failed"; readonly detail: string };
+
+const performanceCheck = TypeCompiler.Compile(CachePerformanceResponse);
+const round2 = (value: number): number => Math.round(value * 100) / 100;
+
+/** Hit rate at or above which performance is "optimal", and the floor of "good". */
+const OPTIMAL_HIT_RATE = 70;
+const GOOD_HIT_RATE = 40;
+
+/** The operators' view of the cache. Each read degrades instead of failing, as documented. */
+export class ManagementService {
+  private readonly cache: ResponseCache;
+  private readonly monitor: PerformanceMonitor | null;
+  private readonly logger: Logger;
+
+  constructor(options: ManagementServiceOptions) {
+    this.cache = options.cache;
+    this.monitor = options.monitor;
+    this.logger = options.logger;
+  }
+
+  /** Never throws: on an internal error it still answers, with `error` set. */
+  async status(): Promise<CacheStatusResponse> {
+    try {
+      this.cache.sampleMemory();
+      return { redis: await this.redisStatus(), memory: this.memoryStatus(), performance: this.performanceStatus() };
+    } catch (error) {
+      this.logger.error("cache status failed", { error });
+      return {
+        redis: { status: "error", configured: this.cache.redis !== null },
+        memory: { status: "unavailable" },
+        performance: { status: "unavailable" },
+        error: `cache status unavailable: ${error instanceof Error ? error.message : String(error)}`,
+      };
+    }
+  }
+
+  async invalidate(pattern: string, operationContext: string): Promise<InvalidateResponse> {
+    const result = await this.cache.invalidate(pattern, operationContext);
+    return {
+      message: `Cache invalidated for pattern: ${pattern}`,
+      keys_removed: result.keysRemoved,
+      memory_keys_removed: result.memoryKeysRemoved,
+      redis_keys_removed: result.redisKeysRemoved,
+      redis: result.redis,
+      duration_seconds: result.durationSeconds,
+    };
+  }
+
+  /** `{}` on an internal error, as documented. */
+  invalidationStats(): Record<string, unknown> {
+    try {
+      return { ...this.requireMonitor().invalidations.stats() };
+    } catch (error) {
+      this.logger.error("invalidation stats failed", { error });
+      return {};
+    }
+  }
+
+  /** `{"recommendations": []}` on an internal error, as documented. */
+  recommendations(): { recommendations: string[]; details?: Recommendation[] } {
+    try {
+      const details = this.requireMonitor().invalidations.recommendations();
+      return { recommendations: details.map((finding) => `${finding.issue}: ${finding.message}`), details };
+    } catch (error) {
+      this.logger.error("invalidation recommendations failed", { error });
+      return { recommendations: [] };
+    }
+  }
+
+  /** Computed, then validated against CachePerformanceResponse before it is answered. */
+  metrics(): MetricsOutcome {
+    if (this.monitor !== null && !this.monitor.enabled) return { kind: "disabled" };
+    try {
+      this.cache.sampleMemory();
+      const stats = this.requireMonitor().performanceStats();
+      if (!performanceCheck.Check(stats)) {
+        const first = performanceCheck.Errors(stats).First();
+        throw new Error(`metrics failed validation at ${first?.path ?? "?"}: ${first?.message ?? "invalid"}`);
+      }
+      return { kind: "ok", body: stats };
+    } catch (error) {
+      this.logger.error("performance metrics failed", { error });
+      return { kind: "failed", detail: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  private requireMonitor(): PerformanceMonitor {
+    if (this.monitor === null) throw new Error("the performance monitor is not available");
+    return this.monitor;
+  }
+
+  private async redisStatus(): Promise<CacheStatusResponse["redis"]> {
+    const redis = this.cache.redis;
+    if (redis === null) return { status: "unavailable", configured: false };
+    const status = this.cache.redisStatus();
+    const base = { configured: true, state: redis.state, url: redis.url, last_error: redis.lastError };
+    if (status !== "connected") return { status: status === "error" ? "error" : "unavailable", ...base };
+    try {
+      const info = await redis.info();
+      return {
+        status: "connected",
+        ...base,
+        keys: info.keys,
+        memory_used: info.usedMemoryHuman,
+        memory_usage: info.usedMemoryHuman,
+        memory_used_bytes: info.usedMemoryBytes,
+        connected_clients: info.connectedClients,
+      };
+    } catch (error) {
+      return { status: "unavailable", ...base, last_error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  private memoryStatus(): CacheStatusResponse["memory"] {
+    const memory = this.cache.memory;
+    if (!memory.enabled) return { status: "disabled", entries: 0, limit: memory.maxEntries, bytes: 0, max_bytes: memory.maxBytes };
+    return {
+      status: this.monitor?.memory.level(memory.bytes) ?? "normal",
+      entries: memory.size,
+      limit: memory.maxEntries,
+      bytes: memory.bytes,
+      max_bytes: memory.maxBytes,
+      utilization_percent: round2((memory.size / memory.maxEntries) * 100),
+      bytes_utilization_percent: round2((memory.bytes / memory.maxBytes) * 100),
+      evictions: memory.evictions,
+    };
+  }
+
+  private performanceStatus(): CacheStatusResponse["performance"] {
+    const monitor = this.monitor;
+    if (monitor === null) return { status: "unavailable" };
+    if (!monitor.enabled) return { status: "disabled" };
+    const { hits, misses, rate } = monitor.hitRate();
+    const total = hits + misses;
+    const status = total === 0 ? "no_data" : rate >= OPTIMAL_HIT_RATE ? "optimal" : rate >= GOOD_HIT_RATE ? "good" : "degraded";
+    return { status, hit_rate: rate, total_operations: total, cache_hits: hits, cache_misses: misses, redis_errors: monitor.redisErrors };
+  }
+}

@@ -1,0 +1,219 @@
+export interface InvalidationEvent {
+  readonly timestamp: number;
+  readonly pattern: string;
+  readonly keysInvalidated: number;
+  readonly durationSeconds: number;
+  readonly invalidationType: string;
+  readonly operationContext: string;
+}
+
+export interface InvalidationThresholds {
+  readonly warningPerHour: number;
+  readonly criticalPerHour: number;
+}
+
+export const DEFAULT_INVALIDATION_THRESHOLDS: InvalidationThresholds = { warningPerHour: 50, criticalPerHour: 100 };
+
+/** How many recent events feed pattern statistics, as in the reference. */
+const RECENT_EVENTS = 50;
+const MOST_COMMON_PATTERNS = 10;
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+
+export type AlertLevel = "normal" | "warning" | "critical";
+
+export interface InvalidationStats {
+  no_invalidations?: true;
+  total_invalidations: number;
+  total_keys_invalidated: number;
+  warning_threshold_per_hour?: number;
+  critical_threshold_per_hour?: number;
+  rates?: { last_hour: number; last_24_hours: number; average_per_hour: number };
+  thresholds?: { warning_per_hour: number; critical_per_hour: number; current_alert_level: AlertLevel };
+  patterns?: { most_common_patterns: Record<string, number>; invalidation_types: Record<string, number> };
+  efficiency?: { avg_keys_per_invalidation: number; avg_duration: number; max_duration: number };
+}
+
+export interface Recommendation {
+  severity: "info" | "warning" | "critical";
+  issue: string;
+  message: string;
+  suggestions: string[];
+}
+
+/**
+ * Invalidation history in fixed memory: per-minute counts for the last hour, per-hour counts
+ * for the last day, the last 50 events for pattern statistics, and all-time totals.
+ */
+export class InvalidationLog {
+  private readonly thresholds: InvalidationThresholds;
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private readonly minuteCounts = new Float64Array(60);
+  private readonly minuteEpochs = new Float64Array(60).fill(-1);
+  private readonly hourCounts = new Float64Array(24);
+  private readonly hourEpochs = new Float64Array(24).fill(-1);
+  private readonly recent: (InvalidationEvent | undefined)[] = new Array(RECENT_EVENTS);
+  private recentNext = 0;
+  private readonly types = new Map<string, number>();
+  private count = 0;
+  private keys = 0;
+  private durationSum = 0;
+  private durationMax = 0;
+
+  constructor(thresholds: InvalidationThresholds = DEFAULT_INVALIDATION_THRESHOLDS, now: () => number = Date.now) {
+    this.thresholds = thresholds;
+    this.now = now;
+    this.startedAt = now();
+  }
+
+  get total(): number {
+    return this.count;
+  }
+
+  get totalKeys(): number {
+    return this.keys;
+  }
+
+  /** O(1). */
+  record(event: Omit<InvalidationEvent, "timestamp">): void {
+    const timestamp = this.now();
+    bump(this.minuteCounts, this.minuteEpochs, Math.floor(timestamp / MINUTE_MS));
+    bump(this.hourCounts, this.hourEpochs, Math.floor(timestamp / HOUR_MS));
+    this.recent[this.recentNext] = { ...event, timestamp };
+    this.recentNext = (this.recentNext + 1) % RECENT_EVENTS;
+    this.types.set(event.invalidationType, (this.types.get(event.invalidationType) ?? 0) + 1);
+    this.count++;
+    this.keys += event.keysInvalidated;
+    this.durationSum += event.durationSeconds;
+    if (event.durationSeconds > this.durationMax) this.durationMax = event.durationSeconds;
+  }
+
+  lastHour(): number {
+    return sumSince(this.minuteCounts, this.minuteEpochs, Math.floor(this.now() / MINUTE_MS) - 59);
+  }
+
+  last24Hours(): number {
+    return sumSince(this.hourCounts, this.hourEpochs, Math.floor(this.now() / HOUR_MS) - 23);
+  }
+
+  alertLevel(perHour = this.lastHour()): AlertLevel {
+    if (perHour >= this.thresholds.criticalPerHour) return "critical";
+    if (perHour >= this.thresholds.warningPerHour) return "warning";
+    return "normal";
+  }
+
+  /** Patterns of the last 50 events, most frequent first (top 10). */
+  mostCommonPatterns(): Record<string, number> {
+    const counts = new Map<string, number>();
+    for (const event of this.recent) if (event) counts.set(event.pattern, (counts.get(event.pattern) ?? 0) + 1);
+    const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, MOST_COMMON_PATTERNS);
+    return Object.fromEntries(top);
+  }
+
+  stats(): InvalidationStats {
+    if (this.count === 0) {
+      return {
+        no_invalidations: true,
+        total_invalidations: 0,
+        total_keys_invalidated: 0,
+        warning_threshold_per_hour: this.thresholds.warningPerHour,
+        critical_threshold_per_hour: this.thresholds.criticalPerHour,
+      };
+    }
+    const lastHour = this.lastHour();
+    const hoursRunning = Math.max((this.now() - this.startedAt) / HOUR_MS, 1 / 60);
+    return {
+      total_invalidations: this.count,
+      total_keys_invalidated: this.keys,
+      rates: {
+        last_hour: lastHour,
+        last_24_hours: this.last24Hours(),
+        average_per_hour: round(this.count / Math.max(hoursRunning, 1), 3),
+      },
+      thresholds: {
+        warning_per_hour: this.thresholds.warningPerHour,
+        critical_per_hour: this.thresholds.criticalPerHour,
+        current_alert_level: this.alertLevel(lastHour),
+      },
+      patterns: { most_common_patterns: this.mostCommonPatterns(), invalidation_types: Object.fromEntries(this.types) },
+      efficiency: {
+        avg_keys_per_invalidation: round(this.keys / this.count, 3),
+        avg_duration: this.durationSum / this.count,
+        max_duration: this.durationMax,
+      },
+    };
+  }
+
+  /** The reference's four rules over the recorded invalidations. */
+  recommendations(): Recommendation[] {
+    if (this.count === 0) return [];
+    const found: Recommendation[] = [];
+    const lastHour = this.lastHour();
+    const level = this.alertLevel(lastHour);
+    if (level !== "normal") {
+      found.push({
+        severity: level,
+        issue: "High invalidation frequency",
+        message: `${lastHour} invalidations in the last hour (warning at ${this.thresholds.warningPerHour}, critical at ${this.thresholds.criticalPerHour})`,
+        suggestions: [
+          "Review what triggers invalidations and remove unnecessary ones",
+          "Use more specific patterns instead of broad wildcards",
+          "Use longer TTLs where data changes rarely",
+          "Warm the cache after planned invalidations",
+        ],
+      });
+    }
+    const recentEvents = this.recent.filter((event): event is InvalidationEvent => event !== undefined);
+    const patterns = this.mostCommonPatterns();
+    const [topPattern, topCount] = Object.entries(patterns)[0] ?? ["", 0];
+    if (recentEvents.length > 1 && topCount > recentEvents.length / 2) {
+      found.push({
+        severity: "info",
+        issue: "Dominant invalidation pattern",
+        message: `Pattern '${topPattern}' accounts for ${topCount} of the last ${recentEvents.length} invalidations`,
+        suggestions: [
+          `Check whether data matched by '${topPattern}' should be cached at all, or with a shorter TTL`,
+          "Batch invalidations of this pattern during low-traffic periods",
+        ],
+      });
+    }
+    const avgKeys = this.keys / this.count;
+    if (avgKeys < 1) {
+      found.push({
+        severity: "info",
+        issue: "Low invalidation efficiency",
+        message: `Invalidations remove ${round(avgKeys, 2)} keys on average: many patterns match nothing`,
+        suggestions: ["Check that patterns match the key layout ai_cache:op:{operation}|txt:...", "Drop invalidations that never find keys"],
+      });
+    } else if (avgKeys > 100) {
+      found.push({
+        severity: "warning",
+        issue: "High invalidation impact",
+        message: `Invalidations remove ${round(avgKeys, 1)} keys on average: patterns may be too broad`,
+        suggestions: ["Use more specific patterns, e.g. by operation", "Prefer deleting single entries where the key is known"],
+      });
+    }
+    return found;
+  }
+}
+
+function bump(counts: Float64Array, epochs: Float64Array, epoch: number): void {
+  const slot = epoch % counts.length;
+  if (epochs[slot] !== epoch) {
+    epochs[slot] = epoch;
+    counts[slot] = 0;
+  }
+  counts[slot]!++;
+}
+
+function sumSince(counts: Float64Array, epochs: Float64Array, oldestEpoch: number): number {
+  let sum = 0;
+  for (let i = 0; i < counts.length; i++) if (epochs[i]! >= oldestEpoch) sum += counts[i]!;
+  return sum;
+}
+
+export function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

@@ -1,0 +1,97 @@
+import type { ResponseCache } from "../cache/service.ts";
+import type { PerformanceMonitor } from "../monitor/monitor.ts";
+import type { WindowedHistogram } from "../monitor/windowed.ts";
+
+/** Bucket bounds (seconds) of the exported duration histograms: 10 µs to 1 s. */
+export const DURATION_BOUNDS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+export interface PrometheusSource {
+  readonly cache: ResponseCache;
+  readonly monitor: PerformanceMonitor;
+  readonly instanceId: string;
+  readonly version: string;
+}
+
+const escapeLabel = (value: string): string => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+
+/**
+ * Renders the monitor's all-time series as Prometheus text (exposition format 0.0.4). Every
+ * series carries `instance_id`, so the sidecars of many pods aggregate with `sum by`.
+ * Histogram buckets come from the monitor's log buckets: a bucket is counted under the first
+ * bound at or above its representative value, so a bound is exact to within 1%.
+ */
+export function renderPrometheus({ cache, monitor, instanceId, version }: PrometheusSource): string {
+  const id = `instance_id="${escapeLabel(instanceId)}"`;
+  const lines: string[] = [];
+  const metric = (name: string, type: string, help: string): void => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  };
+
+  metric("ai_cache_info", "gauge", "Build information.");
+  lines.push(`ai_cache_info{${id},version="${escapeLabel(version)}"} 1`);
+
+  const series = monitor.exportSeries();
+  metric("ai_cache_operation_duration_seconds", "histogram", "Duration of cache operations by type.");
+  for (const { type, histogram } of series.operations) histogramLines(lines, "ai_cache_operation_duration_seconds", `${id},operation="${type}"`, histogram);
+  metric("ai_cache_key_generation_duration_seconds", "histogram", "Duration of cache key generation.");
+  histogramLines(lines, "ai_cache_key_generation_duration_seconds", id, series.keyGeneration);
+
+  metric("ai_cache_hits_total", "counter", "Lookups answered from the cache, by tier.");
+  lines.push(`ai_cache_hits_total{${id},tier="memory"} ${monitor.hitsByTier.memory}`, `ai_cache_hits_total{${id},tier="redis"} ${monitor.hitsByTier.redis}`);
+  metric("ai_cache_misses_total", "counter", "Lookups the cache could not answer.");
+  lines.push(`ai_cache_misses_total{${id}} ${monitor.missCount}`);
+  metric("ai_cache_redis_errors_total", "counter", "Redis calls that failed or timed out (the memory tier answered).");
+  lines.push(`ai_cache_redis_errors_total{${id}} ${monitor.redisErrors}`);
+
+  metric("ai_cache_compressions_total", "counter", "Values compressed before being written to Redis.");
+  lines.push(`ai_cache_compressions_total{${id}} ${series.compression.count}`);
+  metric("ai_cache_compression_input_bytes_total", "counter", "Bytes given to the compressor.");
+  lines.push(`ai_cache_compression_input_bytes_total{${id}} ${series.compression.bytesIn}`);
+  metric("ai_cache_compression_saved_bytes_total", "counter", "Bytes saved by compression.");
+  lines.push(`ai_cache_compression_saved_bytes_total{${id}} ${series.compression.bytesSaved}`);
+
+  metric("ai_cache_invalidations_total", "counter", "Pattern invalidations.");
+  lines.push(`ai_cache_invalidations_total{${id}} ${monitor.invalidations.total}`);
+  metric("ai_cache_invalidated_keys_total", "counter", "Keys removed by invalidations.");
+  lines.push(`ai_cache_invalidated_keys_total{${id}} ${monitor.invalidations.totalKeys}`);
+
+  const memory = cache.memory;
+  metric("ai_cache_memory_tier_entries", "gauge", "Entries in the memory tier.");
+  lines.push(`ai_cache_memory_tier_entries{${id}} ${memory.size}`);
+  metric("ai_cache_memory_tier_max_entries", "gauge", "Entry bound of the memory tier.");
+  lines.push(`ai_cache_memory_tier_max_entries{${id}} ${memory.maxEntries}`);
+  metric("ai_cache_memory_tier_bytes", "gauge", "Bytes held by the memory tier.");
+  lines.push(`ai_cache_memory_tier_bytes{${id}} ${memory.bytes}`);
+  metric("ai_cache_memory_tier_max_bytes", "gauge", "Byte bound of the memory tier.");
+  lines.push(`ai_cache_memory_tier_max_bytes{${id}} ${memory.maxBytes}`);
+  metric("ai_cache_memory_tier_evictions_total", "counter", "Entries evicted to respect the bounds.");
+  lines.push(`ai_cache_memory_tier_evictions_total{${id}} ${memory.evictions}`);
+
+  metric("ai_cache_redis_up", "gauge", "1 when Redis is connected, 0 when not (or not configured).");
+  lines.push(`ai_cache_redis_up{${id}} ${cache.redisStatus() === "connected" ? 1 : 0}`);
+  metric("process_resident_memory_bytes", "gauge", "Resident set size of the sidecar.");
+  lines.push(`process_resident_memory_bytes{${id}} ${process.memoryUsage.rss()}`);
+  return `${lines.join("\n")}\n`;
+}
+
+function histogramLines(lines: string[], name: string, labels: string, histogram: WindowedHistogram): void {
+  const counts = histogram.totalBuckets();
+  const total = histogram.total();
+  const cumulative = new Float64Array(DURATION_BOUNDS.length);
+  for (let i = 0; i < counts.length; i++) {
+    if (counts[i] === 0) continue;
+    const value = histogram.buckets.representative(i);
+    for (let b = 0; b < DURATION_BOUNDS.length; b++) {
+      if (value <= DURATION_BOUNDS[b]!) {
+        cumulative[b]! += counts[i]!;
+        break;
+      }
+    }
+  }
+  let running = 0;
+  for (let b = 0; b < DURATION_BOUNDS.length; b++) {
+    running += cumulative[b]!;
+    lines.push(`${name}_bucket{${labels},le="${DURATION_BOUNDS[b]}"} ${running}`);
+  }
+  lines.push(`${name}_bucket{${labels},le="+Inf"} ${total.count}`, `${name}_sum{${labels}} ${total.sum}`, `${name}_count{${labels}} ${total.count}`);
+}

@@ -1,0 +1,57 @@
+import { createApp } from "../../src/app.ts";
+import { loadConfig } from "../../src/config/load.ts";
+import type { Config } from "../../src/config/model.ts";
+import type { Logger } from "../../src/logging/logger.ts";
+import { createRuntime } from "../../src/runtime.ts";
+import { createMemoryLogger } from "./logger.ts";
+
+export const PRIMARY_KEY = "primary-test-key-0123456789";
+export const ADDITIONAL_KEY = "additional-test-key-9876543210";
+
+/** The configuration a fresh environment gives, with overrides. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ INSTANCE_ID: "test" }), ...overrides };
+}
+
+export interface TestApp {
+  readonly app: ReturnType<typeof createApp>;
+  readonly cache: ReturnType<typeof createRuntime>["cache"];
+  readonly monitor: ReturnType<typeof createRuntime>["monitor"];
+  readonly logger: ReturnType<typeof createMemoryLogger>;
+  readonly config: Config;
+  /** Sends a request to the app in-process. */
+  request(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Builds the real app in-process; connects Redis when the config names one. */
+export async function buildTestApp(overrides: Partial<Config> = {}, logger = createMemoryLogger()): Promise<TestApp> {
+  const config = testConfig(overrides);
+  const { cache, monitor } = createRuntime(config, logger as Logger);
+  await cache.redis?.start();
+  const app = createApp({
+    cache,
+    monitor,
+    logger,
+    apiKeys: config.apiKeys,
+    maxBodyBytes: config.maxBodyBytes,
+    instanceId: config.instanceId,
+    version: "test",
+  });
+  return {
+    app,
+    cache,
+    monitor,
+    logger,
+    config,
+    request(path, init = {}) {
+      const { json, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (json !== undefined) headers.set("content-type", "application/json");
+      return app.handle(
+        new Request(`http://localhost${path}`, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body }),
+      );
+    },
+    close: () => cache.close(),
+  };
+}

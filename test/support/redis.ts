@@ -1,0 +1,73 @@
+import { createClient } from "redis";
+
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  /** Stops the server (SIGKILL when `hard`), keeping its port for a restart. */
+  stop(hard?: boolean): Promise<void>;
+  /** Starts it again on the same port. */
+  start(): Promise<void>;
+  /** A plain client for arranging and checking data directly. */
+  client(): Promise<ReturnType<typeof createClient>>;
+}
+
+/** A free loopback port, found by binding port 0. */
+export async function freePort(): Promise<number> {
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = listener.port;
+  listener.stop(true);
+  return port;
+}
+
+async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      socket.end();
+      return;
+    } catch {
+      await Bun.sleep(20);
+    }
+  }
+  throw new Error(`redis-server did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+/** Starts a real redis-server on a free loopback port, without persistence. */
+export async function startRedis(extraArgs: string[] = []): Promise<RedisServer> {
+  const port = await freePort();
+  let process: ReturnType<typeof Bun.spawn> | null = null;
+  const clients: ReturnType<typeof createClient>[] = [];
+  const server: RedisServer = {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async start() {
+      process = Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extraArgs], {
+        stdout: "ignore",
+        stderr: "ignore",
+      });
+      await waitForPort(port);
+    },
+    async stop(hard = false) {
+      for (const client of clients.splice(0)) client.destroy();
+      if (process === null) return;
+      process.kill(hard ? "SIGKILL" : "SIGTERM");
+      await process.exited;
+      process = null;
+    },
+    async client() {
+      const client = createClient({ url: `redis://127.0.0.1:${port}`, password: passwordOf(extraArgs) });
+      client.on("error", () => {});
+      await client.connect();
+      clients.push(client);
+      return client;
+    },
+  };
+  await server.start();
+  return server;
+}
+
+function passwordOf(args: string[]): string | undefined {
+  const index = args.indexOf("--requirepass");
+  return index >= 0 ? args[index + 1] : undefined;
+}
