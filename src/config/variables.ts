@@ -157,7 +157,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: "CACHE_DEFAULT_TTL_SECONDS", field: "defaultTtlSeconds", description: "TTL of operations without their own", defaultValue: "3600", ...integer(1, 365 * 86_400) },
   { name: "CACHE_OPERATION_TTLS", field: "operationTtls", description: "Per-operation TTLs in seconds", defaultValue: "summarize=7200,sentiment=86400,key_points=7200,questions=3600,qa=3600,translate=14400", ...ttlMap },
   { name: "CACHE_COMPRESSION_THRESHOLD_BYTES", field: "compressionThresholdBytes", description: "Values larger than this are stored zstd-compressed in Redis", defaultValue: "1000", ...integer(0, 2 ** 31) },
-  { name: "CACHE_COMPRESSION_LEVEL", field: "compressionLevel", description: "zstd level", defaultValue: "3", ...integer(1, 19) },
+  { name: "CACHE_COMPRESSION_LEVEL", field: "compressionLevel", description: "zstd level for values written to Redis (1 fastest, 19 smallest)", defaultValue: "3", ...integer(1, 19) },
   { name: "CACHE_MAX_TEXT_BYTES", field: "maxTextBytes", description: "Largest accepted text (or question) in a data-plane request", defaultValue: "1MB", ...byteSize(1, 256 * 1024 ** 2) },
   { name: "CACHE_MAX_RESPONSE_BYTES", field: "maxResponseBytes", description: "Largest response (as JSON) that may be stored", defaultValue: "4MB", ...byteSize(1, 256 * 1024 ** 2) },
   { name: "MAX_BODY_BYTES", field: "maxBodyBytes", description: "Largest accepted request body", defaultValue: "8MB", ...byteSize(1, 512 * 1024 ** 2) },

@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Value } from "@sinclair/typebox/value";
+import { createApp } from "../../src/app.ts";
+import {
+  CachePerformanceResponse,
+  CacheStatusResponse,
+  InvalidateResponse,
+  InvalidationStatsResponse,
+  RecommendationsResponse,
+} from "../../src/management/model.ts";
+import { ADDITIONAL_KEY, buildTestApp, PRIMARY_KEY, type TestApp } from "../support/app.ts";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await buildTestApp({ apiKeys: [PRIMARY_KEY, ADDITIONAL_KEY] });
+});
+afterAll(() => t.close());
+
+const credentials = {
+  none: {},
+  wrongBearer: { authorization: "Bearer wrong-key" },
+  wrongHeader: { "x-api-key": "wrong-key" },
+  primaryBearer: { authorization: `Bearer ${PRIMARY_KEY}` },
+  primaryHeader: { "x-api-key": PRIMARY_KEY },
+  additionalBearer: { authorization: `Bearer ${ADDITIONAL_KEY}` },
+  additionalHeader: { "x-api-key": ADDITIONAL_KEY },
+} as const;
+
+const endpoints = [
+  { method: "GET", path: "/internal/cache/status", mode: "optional", schema: CacheStatusResponse },
+  { method: "POST", path: "/internal/cache/invalidate?pattern=nothing-matches", mode: "required", schema: InvalidateResponse },
+  { method: "GET", path: "/internal/cache/invalidation-stats", mode: "optional", schema: InvalidationStatsResponse },
+  { method: "GET", path: "/internal/cache/invalidation-recommendations", mode: "optional", schema: RecommendationsResponse },
+  { method: "GET", path: "/internal/cache/metrics", mode: "optional", schema: CachePerformanceResponse },
+] as const;
+
+describe("auth matrix", () => {
+  for (const endpoint of endpoints) {
+    for (const [name, headers] of Object.entries(credentials)) {
+      const expected = name.startsWith("wrong") ? 401 : name === "none" ? (endpoint.mode === "required" ? 401 : 200) : 200;
+      test(`${endpoint.method} ${endpoint.path.split("?")[0]} with ${name}: ${expected}`, async () => {
+        const response = await t.request(endpoint.path, { method: endpoint.method, headers });
+        expect(response.status).toBe(expected);
+        const body = await response.json();
+        if (expected === 200) expect(Value.Errors(endpoint.schema, body).First()).toBeUndefined();
+        else expect(body.error).toBe("unauthorized");
+        expect(JSON.stringify(body)).not.toContain("wrong-key");
+      });
+    }
+  }
+});
+
+describe("documented shapes", () => {
+  const headers = credentials.primaryBearer;
+
+  test("status has redis, memory and performance with real values", async () => {
+    await t.request("/cache/store", { method: "POST", headers, json: { operation: "summarize", text: "s", response: "r" } });
+    await t.request("/cache/lookup", { method: "POST", headers, json: { operation: "summarize", text: "s" } });
+    const body = await (await t.request("/internal/cache/status")).json();
+    expect(body.redis).toEqual({ status: "unavailable", configured: false });
+    expect(body.memory).toMatchObject({ status: "normal", entries: 1, limit: 10_000 });
+    expect(body.performance.status).toBe("optimal");
+    expect(body.performance.hit_rate).toBe(100);
+  });
+
+  test("invalidate answers the documented message and counts what it removed", async () => {
+    for (const text of ["a", "b", "c"]) await t.request("/cache/store", { method: "POST", headers, json: { operation: "translate", text, response: text } });
+    const response = await t.request("/internal/cache/invalidate?pattern=op:translate|*&operation_context=test-suite", { method: "POST", headers });
+    const body = await response.json();
+    expect(body.message).toBe("Cache invalidated for pattern: op:translate|*");
+    expect(body.keys_removed).toBe(3);
+    expect(body.redis).toBe("disabled");
+    expect((await (await t.request("/cache/lookup", { method: "POST", headers, json: { operation: "translate", text: "a" } })).json()).hit).toBe(false);
+    const stats = await (await t.request("/internal/cache/invalidation-stats")).json();
+    expect(stats.total_keys_invalidated).toBeGreaterThanOrEqual(3);
+    expect(stats.patterns.most_common_patterns["op:translate|*"]).toBe(1);
+  });
+
+  test("an empty pattern invalidates everything", async () => {
+    await t.request("/cache/store", { method: "POST", headers, json: { operation: "qa", text: "q", response: 1 } });
+    const body = await (await t.request("/internal/cache/invalidate", { method: "POST", headers })).json();
+    expect(body.message).toBe("Cache invalidated for pattern: ");
+    expect(t.cache.memory.size).toBe(0);
+  });
+
+  test("bad patterns and contexts are refused with 422 and remove nothing", async () => {
+    await t.request("/cache/store", { method: "POST", headers, json: { operation: "qa", text: "keep", response: 1 } });
+    for (const query of [`pattern=${"x".repeat(300)}`, "pattern=a%5Bb", "pattern=a%0Ab", `operation_context=${"c".repeat(200)}`, "operation_context=%01"]) {
+      const response = await t.request(`/internal/cache/invalidate?${query}`, { method: "POST", headers });
+      expect(response.status).toBe(422);
+      expect((await response.json()).error).toBe("validation_error");
+    }
+    expect(t.cache.memory.size).toBe(1);
+  });
+
+  test("recommendations are strings, with details", async () => {
+    const body = await (await t.request("/internal/cache/invalidation-recommendations")).json();
+    expect(Array.isArray(body.recommendations)).toBe(true);
+    for (const item of body.recommendations) expect(typeof item).toBe("string");
+    expect(body.details.length).toBe(body.recommendations.length);
+  });
+
+  test("metrics validate against CachePerformanceResponse and include every section", async () => {
+    const body = await (await t.request("/internal/cache/metrics")).json();
+    expect(Value.Errors(CachePerformanceResponse, body).First()).toBeUndefined();
+    expect(body.retention_hours).toBe(1);
+    for (const section of ["key_generation", "cache_operations", "memory_usage", "invalidation"]) expect(body[section]).toBeDefined();
+    expect(body.cache_operations.by_operation_type.get.count).toBeGreaterThan(0);
+  });
+
+  test("GET /metrics is Prometheus text with an instance label", async () => {
+    const response = await t.request("/metrics");
+    expect(response.headers.get("content-type")).toContain("text/plain; version=0.0.4");
+    const text = await response.text();
+    expect(text).toContain('ai_cache_hits_total{instance_id="test",tier="memory"}');
+    expect(text).toContain('ai_cache_operation_duration_seconds_bucket{instance_id="test",operation="get",le="+Inf"}');
+    for (const line of text.trim().split("\n")) {
+      expect(line).toMatch(/^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[^}]*\})? -?[0-9.e+-]+)$/);
+    }
+    // Buckets are cumulative and end at the count.
+    const buckets = [...text.matchAll(/operation="get",le="[^"]+"\} (\d+)/g)].map((m) => Number(m[1]));
+    for (let i = 1; i < buckets.length; i++) expect(buckets[i]!).toBeGreaterThanOrEqual(buckets[i - 1]!);
+    const count = Number(/ai_cache_operation_duration_seconds_count\{instance_id="test",operation="get"\} (\d+)/.exec(text)![1]);
+    expect(buckets.at(-1)).toBe(count);
+  });
+});
+
+describe("degradation", () => {
+  test("status answers 200 with error when the cache fails internally", async () => {
+    const broken = await buildTestApp();
+    broken.cache.redisStatus = () => {
+      throw new Error("boom");
+    };
+    broken.cache.sampleMemory = () => {
+      throw new Error("memory probe failed");
+    };
+    const response = await broken.request("/internal/cache/status");
+    expect(response.status).toBe(200);
+    const body = await response.json();
+    expect(body.error).toContain("memory probe failed");
+    expect(body.memory.status).toBe("unavailable");
+    expect(Value.Check(CacheStatusResponse, body)).toBe(true);
+  });
+
+  test("stats answer {} and recommendations [] when the monitor fails", async () => {
+    const broken = await buildTestApp();
+    broken.monitor.invalidations.stats = () => {
+      throw new Error("stats failed");
+    };
+    broken.monitor.invalidations.recommendations = () => {
+      throw new Error("rules failed");
+    };
+    expect(await (await broken.request("/internal/cache/invalidation-stats")).json()).toEqual({});
+    expect(await (await broken.request("/internal/cache/invalidation-recommendations")).json()).toEqual({ recommendations: [] });
+  });
+
+  test("metrics: 500 when the monitor is unavailable or fails, 503 when disabled", async () => {
+    const base = await buildTestApp();
+    const withoutMonitor = createApp({ cache: base.cache, monitor: null, logger: base.logger, apiKeys: [], maxBodyBytes: 1024, instanceId: "x", version: "x" });
+    const unavailable = await withoutMonitor.handle(new Request("http://localhost/internal/cache/metrics"));
+    expect(unavailable.status).toBe(500);
+    expect((await unavailable.json()).error).toBe("metrics_unavailable");
+
+    base.monitor.performanceStats = () => ({ timestamp: 1 }) as never;
+    const invalid = await base.request("/internal/cache/metrics");
+    expect(invalid.status).toBe(500);
+    expect((await invalid.json()).detail).toContain("validation");
+
+    const disabled = await buildTestApp({ monitoringEnabled: false });
+    const response = await disabled.request("/internal/cache/metrics");
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ error: "monitoring_disabled" });
+    expect((await (await disabled.request("/internal/cache/status")).json()).performance.status).toBe("disabled");
+  });
+});
