@@ -1,0 +1,108 @@
+import { describe, expect, test } from "bun:test";
+import { Elysia } from "elysia";
+import { serve } from "../../src/server/serve.ts";
+import { buildTestApp, PRIMARY_KEY } from "../support/app.ts";
+import { createMemoryLogger } from "../support/logger.ts";
+
+describe("serving over a real port", () => {
+  test("the app answers over TCP and logs one line per request, never the API key", async () => {
+    const logger = createMemoryLogger("info");
+    const t = await buildTestApp({ apiKeys: [PRIMARY_KEY] }, logger);
+    const running = serve(t.app.fetch, { host: "127.0.0.1", port: 0, maxBodyBytes: 8192, shutdownTimeoutMs: 2000, logger });
+    try {
+      const response = await fetch(`${running.url}/cache/lookup?x=1`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${PRIMARY_KEY}` },
+        body: JSON.stringify({ operation: "summarize", text: "over tcp" }),
+      });
+      expect(response.status).toBe(200);
+      const denied = await fetch(`${running.url}/internal/cache/invalidate`, { method: "POST", headers: { "x-api-key": "not-the-key-123" } });
+      expect(denied.status).toBe(401);
+      const requests = logger.records().filter((record) => record.msg === "request");
+      expect(requests.map((r) => [r.method, r.path, r.status])).toEqual([
+        ["POST", "/cache/lookup", 200],
+        ["POST", "/internal/cache/invalidate", 401],
+      ]);
+      expect(typeof requests[0]!.duration_ms).toBe("number");
+      const everything = logger.lines.join("\n");
+      expect(everything).not.toContain(PRIMARY_KEY);
+      expect(everything).not.toContain("not-the-key-123");
+    } finally {
+      await running.shutdown();
+      await t.close();
+    }
+  });
+
+  test("a body larger than the limit without Content-Length is refused", async () => {
+    const t = await buildTestApp({ maxBodyBytes: 2048, maxTextBytes: 1024, maxResponseBytes: 1024 });
+    const running = serve(t.app.fetch, { host: "127.0.0.1", port: 0, maxBodyBytes: 2048, shutdownTimeoutMs: 2000, logger: t.logger });
+    try {
+      const chunks = new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(`{"operation":"x","text":"${"a".repeat(200_000)}"}`));
+          controller.close();
+        },
+      });
+      const response = await fetch(`${running.url}/cache/lookup`, { method: "POST", headers: { "content-type": "application/json" }, body: chunks });
+      expect(response.status).toBe(413);
+    } finally {
+      await running.shutdown();
+      await t.close();
+    }
+  });
+
+  test("shutdown lets an in-flight request finish and refuses new connections", async () => {
+    const logger = createMemoryLogger("warn");
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const app = new Elysia().get("/slow", async () => {
+      await gate;
+      return { done: true };
+    });
+    const running = serve(app.fetch, { host: "127.0.0.1", port: 0, maxBodyBytes: 1024, shutdownTimeoutMs: 5000, logger });
+    const inFlight = fetch(`${running.url}/slow`);
+    while (running.inFlight() === 0) await Bun.sleep(5);
+    const stopped = running.shutdown();
+    await Bun.sleep(50);
+    let refused = false;
+    try {
+      await fetch(`${running.url}/slow`, { signal: AbortSignal.timeout(1000) });
+    } catch {
+      refused = true;
+    }
+    expect(refused).toBe(true);
+    release();
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ done: true });
+    expect(await stopped).toEqual({ drained: true });
+  });
+
+  test("a handler that throws outside the application still gets a JSON 500", async () => {
+    const logger = createMemoryLogger("error");
+    const running = serve(
+      () => {
+        throw new Error("escaped the framework");
+      },
+      { host: "127.0.0.1", port: 0, maxBodyBytes: 1024, shutdownTimeoutMs: 1000, logger },
+    );
+    try {
+      const response = await fetch(`${running.url}/anything`);
+      expect(response.status).toBe(500);
+      expect(await response.json()).toEqual({ error: "internal_error", detail: "an unexpected error occurred" });
+      expect(logger.lines.join("")).toContain("escaped the framework");
+    } finally {
+      await running.shutdown();
+    }
+  });
+
+  test("shutdown gives up on requests that outlive the bound", async () => {
+    const logger = createMemoryLogger("warn");
+    const app = new Elysia().get("/stuck", () => new Promise(() => {}));
+    const running = serve(app.fetch, { host: "127.0.0.1", port: 0, maxBodyBytes: 1024, shutdownTimeoutMs: 100, logger });
+    fetch(`${running.url}/stuck`).catch(() => {});
+    while (running.inFlight() === 0) await Bun.sleep(5);
+    expect(await running.shutdown()).toEqual({ drained: false });
+    expect(logger.lines.join("")).toContain("shutdown timeout");
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, expect, test } from "bun:test";
+import { freePort } from "../support/redis.ts";
+
+/** Runs the entry point the way the README does; SERVICE_COMMAND can point it at the built binary. */
+const command = process.env.SERVICE_COMMAND ? [process.env.SERVICE_COMMAND] : [process.execPath, "src/main.ts"];
+
+function run(env: Record<string, string>, args: string[] = []) {
+  return Bun.spawn([...command, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });
+}
+
+async function waitForHealth(url: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/health`)).status === 200) return;
+    } catch {
+      await Bun.sleep(25);
+    }
+  }
+  throw new Error("service did not become healthy");
+}
+
+describe("the service process", () => {
+  test("--help lists every variable; --version prints the version", async () => {
+    const help = run({}, ["--help"]);
+    const text = await new Response(help.stdout).text();
+    expect(await help.exited).toBe(0);
+    for (const name of ["PORT", "HOST", "REDIS_URL", "API_KEY", "ADDITIONAL_API_KEYS", "ENVIRONMENT", "LOG_LEVEL"]) expect(text).toContain(name);
+    const version = run({}, ["--version"]);
+    expect((await new Response(version.stdout).text()).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(await version.exited).toBe(0);
+  });
+
+  test("a bad variable exits 2 with one line naming it", async () => {
+    const child = run({ PORT: "eighty" });
+    expect(await child.exited).toBe(2);
+    const lines = (await new Response(child.stderr).text()).trim().split("\n");
+    expect(lines.length).toBe(1);
+    expect(lines[0]).toContain("PORT");
+    expect(lines[0]).toContain("accepted");
+  });
+
+  test("production without an API key is refused the same way", async () => {
+    const child = run({ ENVIRONMENT: "production" });
+    expect(await child.exited).toBe(2);
+    expect(await new Response(child.stderr).text()).toContain("API_KEY");
+  });
+
+  test("starts on the memory-only default, logs JSON, and exits 0 on SIGTERM", async () => {
+    const port = await freePort();
+    const child = run({ PORT: String(port), API_KEY: "process-secret-key" });
+    try {
+      await waitForHealth(`http://127.0.0.1:${port}`);
+      expect((await fetch(`http://127.0.0.1:${port}/internal/cache/status`)).status).toBe(200);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await child.exited).toBe(0);
+    const lines = (await new Response(child.stdout).text()).trim().split("\n").map((line) => JSON.parse(line));
+    const started = lines.find((line) => line.msg === "ai-response-cache started");
+    expect(started.config.redis).toBe("disabled");
+    expect(started.config.apiKeysConfigured).toBe(1);
+    expect(JSON.stringify(lines)).not.toContain("process-secret-key");
+    expect(lines.at(-1).msg).toBe("stopped");
+  });
+});
