@@ -1,0 +1,59 @@
+export {};
+
+/**
+ * Smoke-tests a built binary: starts it on a free loopback port, checks /health, /docs,
+ * /docs/json and /internal/cache/status, sends SIGTERM and expects exit code 0.
+ * Usage: bun scripts/smoke.ts dist/ai-response-cache
+ */
+const binary = process.argv[2] ?? "dist/ai-response-cache";
+
+function fail(message: string): never {
+  console.error(`smoke: FAILED: ${message}`);
+  process.exit(1);
+}
+
+const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+const port = probe.port;
+probe.stop(true);
+const base = `http://127.0.0.1:${port}`;
+
+const started = Bun.nanoseconds();
+const child = Bun.spawn([binary], {
+  env: { PATH: process.env.PATH ?? "", PORT: String(port), API_KEY: "smoke-test-key", LOG_LEVEL: "warn" },
+  stdout: "inherit",
+  stderr: "inherit",
+});
+
+try {
+  let healthy = false;
+  while (!healthy && Bun.nanoseconds() - started < 10e9) {
+    try {
+      healthy = (await fetch(`${base}/health`)).status === 200;
+    } catch {
+      await Bun.sleep(10);
+    }
+  }
+  if (!healthy) fail("/health never answered 200");
+  console.log(`smoke: /health 200 after ${((Bun.nanoseconds() - started) / 1e6).toFixed(1)} ms`);
+
+  const spec = await fetch(`${base}/docs/json`);
+  const document = (await spec.json()) as { paths?: Record<string, unknown> };
+  if (spec.status !== 200 || !document.paths?.["/internal/cache/status"]) fail("/docs/json does not document /internal/cache/status");
+  console.log(`smoke: /docs/json 200 with ${Object.keys(document.paths ?? {}).length} paths`);
+
+  const html = await (await fetch(`${base}/docs`)).text();
+  if (!html.includes('src="/docs/scalar.js"')) fail("/docs does not load the embedded UI script");
+  const script = await fetch(`${base}/docs/scalar.js`, { headers: { "accept-encoding": "gzip" } });
+  if (script.status !== 200 || (await script.arrayBuffer()).byteLength < 100_000) fail("/docs/scalar.js is not served from the binary");
+  console.log("smoke: /docs and its embedded script 200");
+
+  const status = await fetch(`${base}/internal/cache/status`, { headers: { "x-api-key": "smoke-test-key" } });
+  const body = (await status.json()) as { memory?: { status?: string } };
+  if (status.status !== 200 || body.memory?.status !== "normal") fail(`/internal/cache/status answered ${status.status}`);
+  console.log("smoke: /internal/cache/status 200");
+} finally {
+  child.kill("SIGTERM");
+}
+const code = await child.exited;
+if (code !== 0) fail(`exit code ${code} after SIGTERM`);
+console.log("smoke: SIGTERM -> exit 0");
