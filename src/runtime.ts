@@ -12,7 +12,13 @@ export function createRuntime(config: Config, logger: Logger): { cache: Response
   const redis =
     config.redisUrl === null
       ? null
-      : new RedisTier({ url: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, connectTimeoutMs: config.redisConnectTimeoutMs, logger });
+      : new RedisTier({
+          url: config.redisUrl,
+          commandTimeoutMs: config.redisCommandTimeoutMs,
+          connectTimeoutMs: config.redisConnectTimeoutMs,
+          tlsCa: config.redisTlsCa,
+          logger,
+        });
   const cache = new ResponseCache({
     keys: new CacheKeyBuilder(config.keyPrefix),
     memory: new MemoryTier({ maxEntries: config.memoryMaxEntries, maxBytes: config.memoryMaxBytes }),

@@ -8,6 +8,8 @@ export interface RedisTierOptions {
   readonly url: string;
   readonly commandTimeoutMs: number;
   readonly connectTimeoutMs: number;
+  /** PEM CA for rediss:// servers signed by a private CA. */
+  readonly tlsCa?: string | null;
   readonly logger: Logger;
   /** Longest pause between reconnection attempts. */
   readonly maxBackoffMs?: number;
@@ -31,10 +33,23 @@ export class RedisUnavailableError extends Error {
 
 const SCAN_BATCH = 1000;
 
-/** node-redis reports a refused password through these server errors. */
-function isAuthFailure(error: unknown): boolean {
+const CERTIFICATE_ERRORS = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/**
+ * Failures that retrying cannot fix: a refused password (WRONGPASS, NOAUTH) or a server
+ * certificate we do not trust. Reconnecting after these would only loop.
+ */
+function isUnrecoverable(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
-  return /WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(message);
+  const code = (error as { code?: unknown } | null)?.code;
+  return /WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(message) || (typeof code === "string" && CERTIFICATE_ERRORS.has(code));
 }
 
 /**
@@ -59,9 +74,10 @@ export class RedisTier {
       url: options.url,
       disableOfflineQueue: true,
       socket: {
+        ...(options.tlsCa ? { tls: true as const, ca: options.tlsCa } : {}),
         connectTimeout: options.connectTimeoutMs,
         reconnectStrategy: (retries: number, cause: Error) => {
-          if (isAuthFailure(cause)) return false;
+          if (isUnrecoverable(cause)) return false;
           return Math.min(50 * 2 ** retries, maxBackoff) + Math.floor(Math.random() * 50);
         },
       },
@@ -78,10 +94,10 @@ export class RedisTier {
     });
     this.client.on("error", (error: unknown) => {
       const message = error instanceof Error ? error.message || error.name : String(error);
-      if (isAuthFailure(error)) {
+      if (isUnrecoverable(error)) {
         this.stateValue = "failed";
-        this.lastErrorValue = `authentication failed: ${message}`;
-        options.logger.error("redis refused our credentials; serving from the memory tier only", { error: message });
+        this.lastErrorValue = `connection refused for good: ${message}`;
+        options.logger.error("redis refused our credentials or certificate; serving from the memory tier only", { error: message });
         return;
       }
       if (this.stateValue === "connected") options.logger.warn("redis connection lost; serving from the memory tier", { error: message });

@@ -30,6 +30,7 @@ export function loadConfig(env: Environment): Config {
     logLevel: values.LOG_LEVEL as Config["logLevel"],
     apiKeys,
     redisUrl: (values.REDIS_URL as string | null | undefined) ?? null,
+    redisTlsCa: (values.REDIS_TLS_CA_FILE as string | null | undefined) ?? null,
     redisCommandTimeoutMs: values.REDIS_COMMAND_TIMEOUT_MS as number,
     redisConnectTimeoutMs: values.REDIS_CONNECT_TIMEOUT_MS as number,
     keyPrefix: values.CACHE_KEY_PREFIX as string,
@@ -67,8 +68,8 @@ function sanitizeInstanceId(name: string): string {
 
 /** Configuration as it may be logged: secrets are reduced to whether they are set. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const { apiKeys, redisUrl, ...rest } = config;
-  return { ...rest, apiKeysConfigured: apiKeys.length, redis: redisUrl === null ? "disabled" : redactUrl(redisUrl) };
+  const { apiKeys, redisUrl, redisTlsCa, ...rest } = config;
+  return { ...rest, apiKeysConfigured: apiKeys.length, redis: redisUrl === null ? "disabled" : redactUrl(redisUrl), redisTlsCa: redisTlsCa !== null };
 }
 
 export function redactUrl(url: string): string {

@@ -19,6 +19,8 @@ export const ConfigSchema = Type.Object({
   ]),
   apiKeys: Type.Array(Type.String({ minLength: 1 })),
   redisUrl: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+  /** PEM of the CA that signs the server certificate, for rediss:// with a private CA. */
+  redisTlsCa: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
   redisCommandTimeoutMs: PositiveInt(60_000),
   redisConnectTimeoutMs: PositiveInt(60_000),
   keyPrefix: Type.String({ pattern: KEY_PREFIX_PATTERN }),

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { OPERATION_PATTERN, KEY_PREFIX_PATTERN, type Config } from "./model.ts";
 
 /** A bad environment value: names the variable, what is wrong and what is accepted. */
@@ -140,6 +141,22 @@ const redisUrl: { accepted: string; parse: Parser<string | null> } = {
   },
 };
 
+const pemFile: { accepted: string; parse: Parser<string | null> } = {
+  accepted: "the path of a readable PEM file (empty = the system's trusted CAs)",
+  parse(raw, name) {
+    const path = raw.trim();
+    if (path === "") return null;
+    let pem: string;
+    try {
+      pem = readFileSync(path, "utf8");
+    } catch (error) {
+      throw new ConfigError(name, `cannot read "${path}" (${(error as NodeJS.ErrnoException).code ?? "error"})`, pemFile.accepted);
+    }
+    if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new ConfigError(name, `"${path}" holds no PEM certificate`, pemFile.accepted);
+    return pem;
+  },
+};
+
 /** Every variable the service reads: the single source for parsing, `--help` and the README table. */
 export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: "PORT", field: "port", description: "TCP port to listen on (0 picks a free one)", defaultValue: "8080", ...integer(0, 65535) },
@@ -149,6 +166,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: "API_KEY", field: "apiKeys", description: "Primary API key (unset: development mode, every request allowed)", defaultValue: undefined, secret: true, accepted: "any non-empty string", parse: (raw) => raw.trim() },
   { name: "ADDITIONAL_API_KEYS", field: "apiKeys", description: "More accepted API keys, comma-separated", defaultValue: undefined, secret: true, ...keyList },
   { name: "REDIS_URL", field: "redisUrl", description: "Redis for the shared tier (unset: memory tier only)", defaultValue: undefined, secret: true, ...redisUrl },
+  { name: "REDIS_TLS_CA_FILE", field: "redisTlsCa", description: "CA certificate (PEM) that signs Redis's certificate, for rediss:// URLs", defaultValue: undefined, ...pemFile },
   { name: "REDIS_COMMAND_TIMEOUT_MS", field: "redisCommandTimeoutMs", description: "Upper bound for one Redis command before the memory tier answers alone", defaultValue: "250", ...integer(1, 60_000) },
   { name: "REDIS_CONNECT_TIMEOUT_MS", field: "redisConnectTimeoutMs", description: "Upper bound for one connection attempt", defaultValue: "2000", ...integer(1, 60_000) },
   { name: "CACHE_KEY_PREFIX", field: "keyPrefix", description: "Namespace of every cache key; invalidation never leaves it", defaultValue: "ai_cache", ...text(new RegExp(KEY_PREFIX_PATTERN), "1 to 32 characters of A-Z a-z 0-9 _ . -") },

@@ -18,6 +18,40 @@ export class MalformedJsonError extends Error {
   }
 }
 
+/** Deeper than MAX_JSON_DEPTH: refused before parsing, since deep values overflow recursive code. */
+export class TooDeeplyNestedError extends Error {
+  constructor(readonly maxDepth: number) {
+    super(`the request body nests JSON deeper than ${maxDepth} levels`);
+    this.name = "TooDeeplyNestedError";
+  }
+}
+
+export const MAX_JSON_DEPTH = 128;
+
+/**
+ * Deepest nesting of arrays and objects in JSON text, skipping strings. O(length); a body
+ * shorter than twice the limit cannot exceed it and is not scanned.
+ */
+export function exceedsDepth(text: string, maxDepth: number): boolean {
+  if (text.length <= maxDepth * 2) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) {
+      inString = true;
+    } else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > maxDepth) return true;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) {
+      depth--;
+    }
+  }
+  return false;
+}
+
 export class UnsupportedMediaTypeError extends Error {
   constructor(contentType: string) {
     super(`content-type ${contentType === "" ? "(none)" : JSON.stringify(contentType)} is not accepted: send application/json`);
@@ -39,6 +73,7 @@ export async function readJsonBody(request: Request, contentType: string, maxBod
   const text = await request.text();
   if (text.length > maxBodyBytes) throw new BodyTooLargeError(maxBodyBytes);
   if (text.trim() === "") throw new MalformedJsonError("the body is empty");
+  if (exceedsDepth(text, MAX_JSON_DEPTH)) throw new TooDeeplyNestedError(MAX_JSON_DEPTH);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -68,6 +103,7 @@ export const errorHandling = (logger: Logger) =>
     // Errors thrown while parsing reach here wrapped in Elysia's ParseError.
     const cause = code === "PARSE" && error.cause instanceof Error ? error.cause : error;
     if (cause instanceof MalformedJsonError) return errorResponse(400, "malformed_json", cause.message);
+    if (cause instanceof TooDeeplyNestedError) return errorResponse(400, "too_deeply_nested", cause.message);
     if (cause instanceof UnsupportedMediaTypeError) return errorResponse(415, "unsupported_media_type", cause.message);
     if (cause instanceof BodyTooLargeError) return errorResponse(413, "payload_too_large", cause.message);
     if (cause instanceof LimitExceededError) return errorResponse(413, "payload_too_large", cause.message, cause.field);

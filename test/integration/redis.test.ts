@@ -178,7 +178,7 @@ describe("connection problems at start", () => {
       expect(status.redis.last_error).toMatch(/WRONGPASS|invalid|password/i);
       expect(status.redis.url).not.toContain("wrong-password");
       const logs = app.logger.lines.join("\n");
-      expect(logs).toContain("credentials");
+      expect(logs).toContain("refused our credentials");
       expect(logs).not.toContain("wrong-password");
       expect((await app.request("/cache/store", { method: "POST", json: { operation: "x", text: "y", response: 1 } })).status).toBe(201);
       await app.close();

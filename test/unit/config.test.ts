@@ -84,3 +84,10 @@ describe("configuration", () => {
     }
   });
 });
+
+describe("documentation", () => {
+  test("the README's configuration table lists every variable", async () => {
+    const readme = await Bun.file(new URL("../../README.md", import.meta.url)).text();
+    for (const variable of ENV_VARIABLES) expect(readme).toContain(`| \`${variable.name}\` |`);
+  });
+});
