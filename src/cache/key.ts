@@ -6,10 +6,17 @@ export interface KeyParts {
 }
 
 /** 128 bits of SHA-256, hex: collision-resistant, and no prompt text ever reaches Redis. */
-const DIGEST_HEX_CHARS = 32;
+const DIGEST_BYTES = 16;
+const DIGEST_HEX_CHARS = DIGEST_BYTES * 2;
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+/** Reused output buffer: hashing into it and encoding 16 bytes costs half of a 64-char hex digest. */
+const scratch = new Uint8Array(32);
 
 function digest(value: string): string {
-  return Bun.SHA256.hash(value, "hex").slice(0, DIGEST_HEX_CHARS);
+  Bun.SHA256.hash(value, scratch);
+  let hex = "";
+  for (let i = 0; i < DIGEST_BYTES; i++) hex += HEX[scratch[i]!]!;
+  return hex;
 }
 
 /**

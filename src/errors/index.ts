@@ -70,6 +70,15 @@ export async function readJsonBody(request: Request, contentType: string, maxBod
   if (contentType === "" && (declared === null || declared === "0") && request.body === null) return null;
   if (declared !== null && Number(declared) > maxBodyBytes) throw new BodyTooLargeError(maxBodyBytes);
   if (!/^application\/([a-z.+-]*\+)?json\b/i.test(contentType)) throw new UnsupportedMediaTypeError(contentType);
+  if (declared === "0") throw new MalformedJsonError("the body is empty");
+  if (declared !== null && Number(declared) <= MAX_JSON_DEPTH * 2) {
+    // Too short to nest past the limit: let the runtime parse the bytes directly.
+    try {
+      return await request.json();
+    } catch (error) {
+      throw new MalformedJsonError(error instanceof Error ? error.message : "parse error");
+    }
+  }
   const text = await request.text();
   if (text.length > maxBodyBytes) throw new BodyTooLargeError(maxBodyBytes);
   if (text.trim() === "") throw new MalformedJsonError("the body is empty");
