@@ -33,7 +33,7 @@ try {
 
 const logger = createLogger(config.logLevel);
 const startedAt = Date.now();
-const { cache, monitor } = createRuntime(config, logger);
+const { cache, monitor } = await createRuntime(config, logger);
 await cache.redis?.start();
 
 const app = createApp({

@@ -28,3 +28,11 @@ export class NotStoredError extends Error {
     this.name = "NotStoredError";
   }
 }
+
+/** A Redis call that could not complete: the caller answers from the memory tier instead. */
+export class RedisUnavailableError extends Error {
+  constructor(reason: string) {
+    super(`redis unavailable: ${reason}`);
+    this.name = "RedisUnavailableError";
+  }
+}

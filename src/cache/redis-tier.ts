@@ -1,6 +1,7 @@
 import { createClient, RESP_TYPES } from "redis";
 import type { Logger } from "../logging/logger.ts";
 import { redactUrl } from "../config/load.ts";
+import { RedisUnavailableError } from "./errors.ts";
 
 export type RedisState = "connecting" | "connected" | "unavailable" | "failed" | "closed";
 
@@ -23,13 +24,6 @@ export interface RedisInfo {
   readonly version: string;
 }
 
-/** A Redis call that could not complete: the caller answers from the memory tier instead. */
-export class RedisUnavailableError extends Error {
-  constructor(reason: string) {
-    super(`redis unavailable: ${reason}`);
-    this.name = "RedisUnavailableError";
-  }
-}
 
 const SCAN_BATCH = 1000;
 

@@ -1,11 +1,11 @@
 import type { Logger } from "../logging/logger.ts";
 import type { HitTier, PerformanceMonitor } from "../monitor/monitor.ts";
 import { decodeValue, encodeValue, UnreadableValueError, type CompressionPolicy } from "./codec.ts";
-import { InvalidInputError, LimitExceededError, NotStoredError } from "./errors.ts";
+import { InvalidInputError, LimitExceededError, NotStoredError, RedisUnavailableError } from "./errors.ts";
 import { globMatch, patternProblem } from "./glob.ts";
 import { CacheKeyBuilder, type KeyParts } from "./key.ts";
 import type { MemoryTier } from "./memory-tier.ts";
-import { RedisUnavailableError, type RedisTier } from "./redis-tier.ts";
+import type { RedisTier } from "./redis-tier.ts";
 
 export interface CacheLimits {
   readonly maxTextBytes: number;

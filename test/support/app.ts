@@ -15,8 +15,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 
 export interface TestApp {
   readonly app: ReturnType<typeof createApp>;
-  readonly cache: ReturnType<typeof createRuntime>["cache"];
-  readonly monitor: ReturnType<typeof createRuntime>["monitor"];
+  readonly cache: Awaited<ReturnType<typeof createRuntime>>["cache"];
+  readonly monitor: Awaited<ReturnType<typeof createRuntime>>["monitor"];
   readonly logger: ReturnType<typeof createMemoryLogger>;
   readonly config: Config;
   /** Sends a request to the app in-process. */
@@ -27,7 +27,7 @@ export interface TestApp {
 /** Builds the real app in-process; connects Redis when the config names one. */
 export async function buildTestApp(overrides: Partial<Config> = {}, logger = createMemoryLogger()): Promise<TestApp> {
   const config = testConfig(overrides);
-  const { cache, monitor } = createRuntime(config, logger as Logger);
+  const { cache, monitor } = await createRuntime(config, logger as Logger);
   await cache.redis?.start();
   const app = createApp({
     cache,

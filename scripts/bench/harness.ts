@@ -1,0 +1,166 @@
+/** Shared pieces of the benchmark suite: processes, the load generator, statistics. */
+import { mkdirSync } from "node:fs";
+
+export const ROOT = new URL("../../", import.meta.url).pathname;
+export const WORK_DIR = `${ROOT}reports/bench`;
+mkdirSync(WORK_DIR, { recursive: true });
+
+export const BUN = process.execPath;
+/** Server under test on core 0; load generator and Redis on core 1 (2-core machines). */
+export const SERVER_CORE = "0";
+export const CLIENT_CORE = "1";
+
+export interface Settings {
+  /** Seconds per measured wrk run. */
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  /** Alternating baseline/candidate pairs. */
+  readonly pairs: number;
+  readonly connections: number;
+}
+
+export interface Series {
+  readonly label: string;
+  readonly unit: string;
+  readonly samples: number[];
+}
+
+export interface ScenarioResult {
+  readonly id: string;
+  readonly title: string;
+  readonly baseline: Series;
+  readonly candidate: Series;
+  /** How the ratio is formed, e.g. "candidate / baseline". */
+  readonly ratioOf: string;
+  readonly ratios: number[];
+  readonly target: string;
+  readonly met: boolean;
+  readonly notes: string[];
+  readonly extra?: Record<string, unknown>;
+}
+
+export interface Scenario {
+  readonly id: string;
+  readonly title: string;
+  run(settings: Settings): Promise<ScenarioResult>;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export async function freePort(): Promise<number> {
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = listener.port;
+  listener.stop(true);
+  return port;
+}
+
+export interface Child {
+  readonly pid: number;
+  readonly process: ReturnType<typeof Bun.spawn>;
+  stop(): Promise<void>;
+}
+
+/** Spawns a command pinned to a core; stops it by its own PID only. */
+export function spawnPinned(core: string, command: string[], env: Record<string, string> = {}): Child {
+  const child = Bun.spawn(["taskset", "-c", core, ...command], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    stdout: "ignore",
+    stderr: "inherit",
+    cwd: ROOT,
+  });
+  return {
+    pid: child.pid,
+    process: child,
+    async stop() {
+      child.kill("SIGTERM");
+      const exited = await Promise.race([child.exited, Bun.sleep(5000).then(() => null)]);
+      if (exited === null) {
+        child.kill("SIGKILL");
+        await child.exited;
+      }
+    },
+  };
+}
+
+export async function waitForHttp(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.status < 500) return;
+    } catch {
+      await Bun.sleep(20);
+    }
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+export async function startRedis(): Promise<{ port: number; url: string; child: Child }> {
+  const port = await freePort();
+  const child = spawnPinned(CLIENT_CORE, ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"]);
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    try {
+      const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      socket.end();
+      return { port, url: `redis://127.0.0.1:${port}`, child };
+    } catch {
+      await Bun.sleep(20);
+    }
+  }
+  throw new Error("redis-server did not start");
+}
+
+export interface WrkResult {
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly non2xx: number;
+}
+
+function toMs(value: string): number {
+  const match = /^([\d.]+)(us|ms|s)$/.exec(value.trim());
+  if (!match) return Number.NaN;
+  const n = Number(match[1]);
+  return match[2] === "us" ? n / 1000 : match[2] === "s" ? n * 1000 : n;
+}
+
+/** Runs wrk (pinned to the client core) with a POST body, or a GET when body is null. */
+export async function wrk(url: string, body: string | null, seconds: number, connections: number): Promise<WrkResult> {
+  const script = `${WORK_DIR}/request-${Bun.hash(body ?? "GET").toString(16)}.lua`;
+  const lua =
+    body === null
+      ? 'wrk.method = "GET"\n'
+      : `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(body)}\n`;
+  await Bun.write(script, lua);
+  const run = Bun.spawn(["taskset", "-c", CLIENT_CORE, "wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", script, url], { stdout: "pipe", stderr: "pipe" });
+  const output = await new Response(run.stdout).text();
+  if ((await run.exited) !== 0) throw new Error(`wrk failed: ${await new Response(run.stderr).text()}`);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1]);
+  const p50 = toMs(/\s50%\s+(\S+)/.exec(output)?.[1] ?? "");
+  const p99 = toMs(/\s99%\s+(\S+)/.exec(output)?.[1] ?? "");
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(output)?.[1] ?? 0);
+  return { requestsPerSecond: rps, p50Ms: p50, p99Ms: p99, non2xx };
+}
+
+/** Warm up, then measure, one server. */
+export async function measureHttp(url: string, body: string | null, settings: Settings): Promise<WrkResult> {
+  await wrk(url, body, settings.warmupSeconds, settings.connections);
+  const result = await wrk(url, body, settings.seconds, settings.connections);
+  if (result.non2xx > 0) throw new Error(`${url} answered ${result.non2xx} non-2xx responses under load`);
+  return result;
+}
+
+export function rssBytes(pid: number): number {
+  const status = require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8") as string;
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+export function sidecarCommand(): string[] {
+  return [BUN, "src/main.ts"];
+}

@@ -1,0 +1,75 @@
+import { existsSync } from "node:fs";
+import { BUN, freePort, median, ROOT, rssBytes, WORK_DIR, type Scenario } from "../harness.ts";
+
+const RUNS = 10;
+
+async function build(): Promise<{ sidecar: string; hello: string }> {
+  const sidecar = `${ROOT}dist/ai-response-cache`;
+  const build = Bun.spawnSync(["bash", "scripts/build.sh"], { cwd: ROOT, stdout: "ignore", stderr: "inherit", env: { ...process.env, BUN } });
+  if (build.exitCode !== 0 || !existsSync(sidecar)) throw new Error("npm run build failed");
+  const hello = `${WORK_DIR}/hello-server`;
+  const helloBuild = Bun.spawnSync([BUN, "build", "scripts/bench/servers/hello.ts", "--compile", "--bytecode", "--format=esm", "--minify-whitespace", "--minify-syntax", "--outfile", hello], {
+    cwd: ROOT,
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  if (helloBuild.exitCode !== 0) throw new Error("hello-world build failed");
+  return { sidecar, hello };
+}
+
+/** Time from exec to the first 200 on /health, and RSS one second later. */
+async function startOnce(binary: string): Promise<{ startupMs: number; rss: number }> {
+  const port = await freePort();
+  const started = Bun.nanoseconds();
+  const child = Bun.spawn([binary], { env: { PATH: process.env.PATH ?? "", PORT: String(port), LOG_LEVEL: "warn" }, stdout: "ignore", stderr: "inherit" });
+  try {
+    for (;;) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/health`);
+        await response.arrayBuffer();
+        if (response.status === 200) break;
+      } catch {
+        await Bun.sleep(0.5);
+      }
+      if (Bun.nanoseconds() - started > 10e9) throw new Error(`${binary} did not start`);
+    }
+    const startupMs = (Bun.nanoseconds() - started) / 1e6;
+    await Bun.sleep(1000);
+    return { startupMs, rss: rssBytes(child.pid) };
+  } finally {
+    child.kill("SIGTERM");
+    await child.exited;
+  }
+}
+
+export const binary: Scenario = {
+  id: "binary",
+  title: "Binary start-up (exec to first 200 on /health) and idle RSS vs a compiled hello-world",
+  async run() {
+    const { sidecar, hello } = await build();
+    const base: { startupMs: number; rss: number }[] = [];
+    const ours: { startupMs: number; rss: number }[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      base.push(await startOnce(hello));
+      ours.push(await startOnce(sidecar));
+    }
+    const startup = median(ours.map((r) => r.startupMs));
+    const rss = median(ours.map((r) => r.rss)) / 1024 / 1024;
+    const rssRatio = median(ours.map((r, i) => r.rss / base[i]!.rss));
+    return {
+      id: this.id,
+      title: this.title,
+      baseline: { label: "hello-world Bun.serve binary", unit: "ms to first 200", samples: base.map((r) => r.startupMs) },
+      candidate: { label: "dist/ai-response-cache", unit: "ms to first 200", samples: ours.map((r) => r.startupMs) },
+      ratioOf: "start-up sidecar / hello (RSS ratio in notes)",
+      ratios: ours.map((r, i) => r.startupMs / base[i]!.startupMs),
+      target: "start < 100 ms, idle RSS < 60 MB",
+      met: startup < 100 && rss < 60,
+      notes: [
+        `start-up median ${startup.toFixed(1)} ms; idle RSS median ${rss.toFixed(1)} MB vs ${(median(base.map((r) => r.rss)) / 1024 / 1024).toFixed(1)} MB (ratio ${rssRatio.toFixed(2)})`,
+        `${RUNS} alternating starts each, memory tier only (no Redis), both built with --compile --bytecode`,
+      ],
+      extra: { idleRssMb: rss, helloRssMb: median(base.map((r) => r.rss)) / 1024 / 1024, rssRatio },
+    };
+  },
+};
