@@ -34,7 +34,7 @@ try {
 const logger = createLogger(config.logLevel);
 const startedAt = Date.now();
 const { cache, monitor } = await createRuntime(config, logger);
-await cache.redis?.start();
+await cache.start();
 
 const app = createApp({
   cache,

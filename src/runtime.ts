@@ -2,6 +2,7 @@ import type { Config } from "./config/model.ts";
 import { CacheKeyBuilder } from "./cache/key.ts";
 import { MemoryTier } from "./cache/memory-tier.ts";
 import { ResponseCache } from "./cache/service.ts";
+import type { TopologyTarget } from "./cache/redis-topology.ts";
 import type { Logger } from "./logging/logger.ts";
 import { PerformanceMonitor } from "./monitor/monitor.ts";
 
@@ -12,20 +13,26 @@ import { PerformanceMonitor } from "./monitor/monitor.ts";
  */
 export async function createRuntime(config: Config, logger: Logger): Promise<{ cache: ResponseCache; monitor: PerformanceMonitor }> {
   const monitor = new PerformanceMonitor({ enabled: config.monitoringEnabled, retentionHours: config.monitorRetentionHours });
+  const target = redisTarget(config);
   const redis =
-    config.redisUrl === null
+    target === null
       ? null
       : new (await import("./cache/redis-tier.ts")).RedisTier({
-          url: config.redisUrl,
+          target,
           commandTimeoutMs: config.redisCommandTimeoutMs,
           connectTimeoutMs: config.redisConnectTimeoutMs,
           tlsCa: config.redisTlsCa,
+          clientName: `ai-response-cache:${config.instanceId}`.replace(/[^\x21-\x7e]/g, "_"),
           logger,
         });
+  const keys = new CacheKeyBuilder(config.keyPrefix);
+  const memory = new MemoryTier({ maxEntries: config.memoryMaxEntries, maxBytes: config.memoryMaxBytes });
+  const coherence = redis !== null && config.coherence ? new (await import("./cache/coherence.ts")).Coherence({ memory, keys, redis, logger }) : null;
   const cache = new ResponseCache({
-    keys: new CacheKeyBuilder(config.keyPrefix),
-    memory: new MemoryTier({ maxEntries: config.memoryMaxEntries, maxBytes: config.memoryMaxBytes }),
+    keys,
+    memory,
     redis,
+    coherence,
     monitor,
     logger,
     ttl: { defaultSeconds: config.defaultTtlSeconds, perOperation: config.operationTtls },
@@ -33,4 +40,14 @@ export async function createRuntime(config: Config, logger: Logger): Promise<{ c
     limits: { maxTextBytes: config.maxTextBytes, maxResponseBytes: config.maxResponseBytes },
   });
   return { cache, monitor };
+}
+
+/** Which Redis deployment the configuration names, if any. */
+export function redisTarget(config: Config): TopologyTarget | null {
+  if (config.redisUrl !== null) return { kind: "standalone", url: config.redisUrl };
+  if (config.redisClusterNodes.length > 0) return { kind: "cluster", urls: config.redisClusterNodes };
+  if (config.redisSentinelNodes.length > 0) {
+    return { kind: "sentinel", master: config.redisSentinelMaster, sentinels: config.redisSentinelNodes, password: config.redisPassword };
+  }
+  return null;
 }

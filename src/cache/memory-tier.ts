@@ -138,6 +138,18 @@ export class MemoryTier {
     return removed;
   }
 
+  /** O(n): drops entries stored before `time` (ms since the epoch). Returns how many. */
+  deleteStoredBefore(time: number): number {
+    let removed = 0;
+    for (const [, slot] of this.slots) {
+      if (this.storedAt[slot]! < time) {
+        this.remove(slot);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   /** O(n). */
   clear(): void {
     this.slots.clear();

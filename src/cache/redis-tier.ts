@@ -1,29 +1,23 @@
-import { createClient, RESP_TYPES } from "redis";
 import type { Logger } from "../logging/logger.ts";
-import { redactUrl } from "../config/load.ts";
 import { RedisUnavailableError } from "./errors.ts";
+import { createTopology, type NodeReport, type RedisTopology, type TopologyTarget } from "./redis-topology.ts";
 
 export type RedisState = "connecting" | "connected" | "unavailable" | "failed" | "closed";
 
 export interface RedisTierOptions {
-  readonly url: string;
+  readonly target: TopologyTarget;
   readonly commandTimeoutMs: number;
   readonly connectTimeoutMs: number;
   /** PEM CA for rediss:// servers signed by a private CA. */
   readonly tlsCa?: string | null;
   readonly logger: Logger;
+  /** Shown by CLIENT LIST on the server. */
+  readonly clientName?: string;
   /** Longest pause between reconnection attempts. */
   readonly maxBackoffMs?: number;
 }
 
-export interface RedisInfo {
-  readonly usedMemoryBytes: number;
-  readonly usedMemoryHuman: string;
-  readonly connectedClients: number;
-  readonly keys: number;
-  readonly version: string;
-}
-
+export type { NodeReport };
 
 const SCAN_BATCH = 1000;
 
@@ -46,58 +40,48 @@ function isUnrecoverable(error: unknown): boolean {
   return /WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(message) || (typeof code === "string" && CERTIFICATE_ERRORS.has(code));
 }
 
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message || error.name : String(error));
+
 /**
- * The shared tier. Every command fails fast: the offline queue is off (a command while
- * disconnected rejects at once) and each call is bounded by the command timeout, so a slow or
- * dead Redis never holds a request for longer than that. Reconnection runs by itself with
- * capped exponential backoff, except after a refused password, which retrying cannot fix.
+ * The shared tier, over a standalone server, a Cluster or Sentinel. Every command fails fast:
+ * the offline queue is off (a command while disconnected rejects at once) and each call is
+ * bounded by the command timeout, so a slow or dead Redis never holds a request longer than
+ * that. Reconnection runs by itself with capped exponential backoff, except after a refused
+ * password or certificate, which retrying cannot fix.
  */
 export class RedisTier {
-  private readonly client;
-  private readonly binary;
+  private readonly topology: RedisTopology;
   private readonly options: RedisTierOptions;
   private stateValue: RedisState = "connecting";
   private lastErrorValue: string | null = null;
-  private connectedSince: number | null = null;
-  private readonly connectListeners: (() => void)[] = [];
+  /** When a connection last failed with no recovery since: changes may have been missed. */
+  private suspectSince: number | null = null;
+  private readonly resyncListeners: ((since: number) => void)[] = [];
 
   constructor(options: RedisTierOptions) {
     this.options = options;
     const maxBackoff = options.maxBackoffMs ?? 1000;
-    this.client = createClient({
-      url: options.url,
-      disableOfflineQueue: true,
-      socket: {
-        ...(options.tlsCa ? { tls: true as const, ca: options.tlsCa } : {}),
-        connectTimeout: options.connectTimeoutMs,
-        reconnectStrategy: (retries: number, cause: Error) => {
-          if (isUnrecoverable(cause)) return false;
-          return Math.min(50 * 2 ** retries, maxBackoff) + Math.floor(Math.random() * 50);
+    this.topology = createTopology(
+      options.target,
+      {
+        clientName: options.clientName,
+        connectTimeoutMs: options.connectTimeoutMs,
+        tlsCa: options.tlsCa,
+        reconnectDelay: (retries, cause) => (isUnrecoverable(cause) ? false : Math.min(50 * 2 ** retries, maxBackoff) + Math.floor(Math.random() * 50)),
+      },
+      {
+        ready: () => this.onReady(),
+        error: (error) => this.onError(error),
+        down: () => {
+          if (this.stateValue === "connected") this.stateValue = "unavailable";
+          this.suspectSince ??= Date.now();
         },
       },
-    });
-    this.binary = this.client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
-    this.client.on("ready", () => {
-      const wasDown = this.stateValue !== "connected";
-      this.stateValue = "connected";
-      this.connectedSince = Date.now();
-      if (wasDown) {
-        options.logger.info("redis connected", { redis: redactUrl(options.url) });
-        for (const listener of this.connectListeners) listener();
-      }
-    });
-    this.client.on("error", (error: unknown) => {
-      const message = error instanceof Error ? error.message || error.name : String(error);
-      if (isUnrecoverable(error)) {
-        this.stateValue = "failed";
-        this.lastErrorValue = `connection refused for good: ${message}`;
-        options.logger.error("redis refused our credentials or certificate; serving from the memory tier only", { error: message });
-        return;
-      }
-      if (this.stateValue === "connected") options.logger.warn("redis connection lost; serving from the memory tier", { error: message });
-      if (this.stateValue !== "failed" && this.stateValue !== "closed") this.stateValue = "unavailable";
-      this.lastErrorValue = message;
-    });
+    );
+  }
+
+  get kind(): RedisTopology["kind"] {
+    return this.topology.kind;
   }
 
   get state(): RedisState {
@@ -109,16 +93,20 @@ export class RedisTier {
   }
 
   get available(): boolean {
-    return this.stateValue === "connected" && this.client.isReady;
+    return this.stateValue === "connected" && this.topology.isReady();
   }
 
+  /** Where Redis is, with passwords masked. */
   get url(): string {
-    return redactUrl(this.options.url);
+    return this.topology.description;
   }
 
-  /** Runs after every (re)connection; a sidecar that was offline may have missed changes. */
-  onConnect(listener: () => void): void {
-    this.connectListeners.push(listener);
+  /**
+   * Runs once commands flow again after a connection failed: messages from other sidecars
+   * may have been missed since `since`, so their copies cannot be trusted.
+   */
+  onResync(listener: (since: number) => void): void {
+    this.resyncListeners.push(listener);
   }
 
   /**
@@ -126,11 +114,11 @@ export class RedisTier {
    * unreachable Redis leaves the service on its memory tier while reconnection goes on.
    */
   async start(waitMs = this.options.connectTimeoutMs): Promise<void> {
-    const connecting = this.client.connect().then(
+    const connecting = this.topology.connect().then(
       () => undefined,
       (error: unknown) => {
         this.stateValue = "failed";
-        this.lastErrorValue = error instanceof Error ? error.message : String(error);
+        this.lastErrorValue = messageOf(error);
         this.options.logger.error("redis connection given up; serving from the memory tier only", { error: this.lastErrorValue });
       },
     );
@@ -141,88 +129,101 @@ export class RedisTier {
     await Promise.race([connecting, waited]);
     clearTimeout(timer);
     if (this.stateValue !== "connected" && this.stateValue !== "failed") {
-      this.options.logger.warn("redis not reachable at start; serving from the memory tier and retrying", {
-        redis: this.url,
-        error: this.lastErrorValue,
-      });
+      this.options.logger.warn("redis not reachable at start; serving from the memory tier and retrying", { redis: this.url, error: this.lastErrorValue });
     }
   }
 
   async close(): Promise<void> {
-    const wasOpen = this.client.isOpen;
     this.stateValue = "closed";
-    if (!wasOpen) return;
     try {
-      await this.bounded(this.client.close(), "close");
+      await this.bounded(this.topology.close(), "close");
     } catch {
-      this.client.destroy();
+      this.topology.destroy();
     }
   }
 
   /** The stored bytes, or null when absent. */
   get(key: string): Promise<Buffer | null> {
-    return this.run(() => this.binary.get(key) as Promise<Buffer | null>, "GET");
+    return this.run(() => this.topology.commands.get(key), "GET");
   }
 
   /** The stored bytes and their remaining lifetime in ms (-1: no TTL), in one round trip. */
   async getWithTtl(key: string): Promise<{ value: Buffer; ttlMs: number } | null> {
-    const [value, ttl] = await this.run(
-      () => Promise.all([this.binary.get(key) as Promise<Buffer | null>, this.client.pTTL(key)]),
-      "GET",
-    );
+    const commands = this.topology.commands;
+    const [value, ttl] = await this.run(() => Promise.all([commands.get(key), commands.pTTL(key)]), "GET");
     return value === null ? null : { value, ttlMs: ttl };
   }
 
   async set(key: string, value: Buffer, ttlMs: number): Promise<void> {
-    await this.run(() => this.client.set(key, value, { expiration: { type: "PX", value: Math.max(1, Math.round(ttlMs)) } }), "SET");
+    await this.run(() => this.topology.commands.set(key, value, { expiration: { type: "PX", value: Math.max(1, Math.round(ttlMs)) } }), "SET");
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await this.run(() => this.client.unlink(key), "UNLINK")) > 0;
+    return (await this.run(() => this.topology.commands.unlink(key), "UNLINK")) > 0;
   }
 
   /**
-   * Removes every key matching a Redis glob with SCAN + UNLINK in batches (never KEYS, which
-   * blocks the server). Each UNLINK is sent without waiting, so it travels in the same
-   * round trip as the next SCAN.
+   * Removes every key matching a Redis glob with SCAN + UNLINK in batches on every master
+   * (never KEYS, which blocks the server).
    */
-  async deleteMatching(glob: string): Promise<number> {
-    let cursor = "0";
-    const unlinks: Promise<number>[] = [];
-    do {
-      const reply = await this.run(() => this.client.scan(cursor, { MATCH: glob, COUNT: SCAN_BATCH }), "SCAN");
-      cursor = String(reply.cursor);
-      if (reply.keys.length > 0) {
-        unlinks.push(this.run(() => this.client.unlink(reply.keys), "UNLINK"));
-      }
-    } while (cursor !== "0");
-    const counts = await Promise.all(unlinks);
-    let removed = 0;
-    for (const count of counts) removed += count;
-    return removed;
+  deleteMatching(glob: string): Promise<number> {
+    if (!this.available) return Promise.reject(new RedisUnavailableError(this.stateValue));
+    return this.topology.deleteMatching(glob, this.run, SCAN_BATCH);
   }
 
-  async info(): Promise<RedisInfo> {
-    const [text, keys] = await this.run(() => Promise.all([this.client.info(), this.client.dbSize()]), "INFO");
-    const field = (name: string): string => new RegExp(`^${name}:(.*)$`, "m").exec(text)?.[1]?.trim() ?? "";
-    return {
-      usedMemoryBytes: Number(field("used_memory")) || 0,
-      usedMemoryHuman: field("used_memory_human"),
-      connectedClients: Number(field("connected_clients")) || 0,
-      keys: Number(keys) || 0,
-      version: field("redis_version"),
-    };
+  publish(channel: string, message: string): Promise<number> {
+    return this.run(() => this.topology.commands.publish(channel, message), "PUBLISH");
   }
 
-  uptimeMs(): number {
-    return this.connectedSince === null || !this.available ? 0 : Date.now() - this.connectedSince;
+  /** Subscribes on a dedicated connection that reconnects (and resubscribes) by itself. */
+  subscribe(channel: string, listener: (message: string) => void): Promise<void> {
+    return this.topology.subscribe(channel, listener);
+  }
+
+  /** One report per node (each master and replica of a cluster). */
+  nodes(): Promise<NodeReport[]> {
+    return this.topology.nodes(this.run);
+  }
+
+  private onReady(): void {
+    const wasDown = this.stateValue !== "connected";
+    this.stateValue = "connected";
+    if (wasDown) this.options.logger.info("redis connected", { redis: this.url, topology: this.kind });
+    this.resyncIfSuspect();
+  }
+
+  private onError(error: unknown): void {
+    const message = messageOf(error);
+    this.lastErrorValue = message;
+    if (this.stateValue !== "connecting") this.suspectSince ??= Date.now();
+    if (isUnrecoverable(error)) {
+      this.stateValue = "failed";
+      this.lastErrorValue = `connection refused for good: ${message}`;
+      this.options.logger.error("redis refused our credentials or certificate; serving from the memory tier only", { error: message });
+      return;
+    }
+    if (this.stateValue === "connected" && !this.topology.isReady()) {
+      this.options.logger.warn("redis connection lost; serving from the memory tier", { error: message });
+      this.stateValue = "unavailable";
+    } else if (this.stateValue === "connected") {
+      this.options.logger.warn("a redis connection failed; entries may have changed meanwhile", { error: message });
+    }
+  }
+
+  private resyncIfSuspect(): void {
+    const since = this.suspectSince;
+    if (since === null) return;
+    this.suspectSince = null;
+    for (const listener of this.resyncListeners) listener(since);
   }
 
   /** Fails at once when not connected; otherwise bounds the command by the timeout. */
-  private run<T>(command: () => Promise<T>, name: string): Promise<T> {
+  private readonly run = <T>(command: () => Promise<T>, name: string): Promise<T> => {
     if (!this.available) return Promise.reject(new RedisUnavailableError(this.stateValue));
-    return this.bounded(command(), name);
-  }
+    const result = this.bounded(command(), name);
+    if (this.suspectSince !== null) void result.then(() => this.resyncIfSuspect(), () => {});
+    return result;
+  };
 
   private bounded<T>(promise: Promise<T>, name: string): Promise<T> {
     const timeoutMs = this.options.commandTimeoutMs;
@@ -237,7 +238,7 @@ export class RedisTier {
       },
       (error: unknown) => {
         clearTimeout(timer);
-        throw error instanceof RedisUnavailableError ? error : new RedisUnavailableError(`${name} failed: ${error instanceof Error ? error.message || error.name : String(error)}`);
+        throw error instanceof RedisUnavailableError ? error : new RedisUnavailableError(`${name} failed: ${messageOf(error)}`);
       },
     );
   }

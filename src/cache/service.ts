@@ -5,6 +5,7 @@ import { InvalidInputError, LimitExceededError, NotStoredError, RedisUnavailable
 import { globMatch, patternProblem } from "./glob.ts";
 import { CacheKeyBuilder, type KeyParts } from "./key.ts";
 import type { MemoryTier } from "./memory-tier.ts";
+import type { Coherence } from "./coherence.ts";
 import type { RedisTier } from "./redis-tier.ts";
 
 export interface CacheLimits {
@@ -22,6 +23,8 @@ export interface CacheServiceOptions {
   readonly memory: MemoryTier;
   /** null: memory tier only. */
   readonly redis: RedisTier | null;
+  /** Announces changes to other sidecars on the same Redis; null when alone or disabled. */
+  readonly coherence?: Coherence | null;
   readonly monitor: PerformanceMonitor;
   readonly logger: Logger;
   readonly ttl: TtlPolicy;
@@ -84,6 +87,7 @@ export class ResponseCache {
   readonly keys: CacheKeyBuilder;
   readonly memory: MemoryTier;
   readonly redis: RedisTier | null;
+  readonly coherence: Coherence | null;
   readonly monitor: PerformanceMonitor;
   private readonly logger: Logger;
   private readonly ttl: TtlPolicy;
@@ -95,12 +99,20 @@ export class ResponseCache {
     this.keys = options.keys;
     this.memory = options.memory;
     this.redis = options.redis;
+    this.coherence = options.coherence ?? null;
     this.monitor = options.monitor;
     this.logger = options.logger;
     this.ttl = options.ttl;
     this.compression = options.compression;
     this.limits = options.limits;
     this.now = options.now ?? Date.now;
+  }
+
+  /** Connects Redis (bounded wait, never throws) and joins the coherence channel. */
+  async start(): Promise<void> {
+    if (this.redis === null) return;
+    await this.redis.start();
+    this.coherence?.start();
   }
 
   ttlFor(operation: string): number {
@@ -127,10 +139,14 @@ export class ResponseCache {
       this.monitor.recordOperation("get", Bun.nanoseconds() - started, "memory");
       return { hit: true, key, json: local.json, tier: "memory", ageSeconds: (now - local.storedAt) / 1000 };
     }
+    const generation = this.coherence?.generation ?? 0;
     const remote = await this.readRedis(key);
     if (remote !== null) {
       const expiresAt = Number.isNaN(remote.expiresAt) ? now + this.ttlFor(parts.operation) * 1000 : remote.expiresAt;
-      this.memory.set(key, remote.json, expiresAt, Number.isNaN(remote.storedAt) ? now : remote.storedAt);
+      // Another sidecar's change that arrived during the read may concern this very value.
+      if (this.coherence === null || this.coherence.mayPromote(key, generation, remote.storedAt)) {
+        this.memory.set(key, remote.json, expiresAt, Number.isNaN(remote.storedAt) ? now : remote.storedAt);
+      }
       this.monitor.recordOperation("get", Bun.nanoseconds() - started, "redis");
       return { hit: true, key, json: remote.json, tier: "redis", ageSeconds: Number.isNaN(remote.storedAt) ? null : (now - remote.storedAt) / 1000 };
     }
@@ -158,7 +174,10 @@ export class ResponseCache {
       compressed = encoded.codec !== "none";
       codec = encoded.codec;
       storedBytes = encoded.bytes.byteLength;
-      if (await this.writeRedis(key, encoded.bytes, ttlSeconds * 1000)) tiers.push("redis");
+      if (await this.writeRedis(key, encoded.bytes, ttlSeconds * 1000)) {
+        tiers.push("redis");
+        this.coherence?.announceKey(key, now);
+      }
     }
     this.monitor.recordOperation("set", Bun.nanoseconds() - started);
     if (tiers.length === 0) {
@@ -202,6 +221,7 @@ export class ResponseCache {
     if (this.redis !== null) {
       try {
         if (await this.redis.delete(key)) tiers.push("redis");
+        this.coherence?.announceKey(key);
       } catch (error) {
         complete = false;
         this.noteRedisFailure("delete", error);
@@ -227,6 +247,7 @@ export class ResponseCache {
       try {
         redisKeysRemoved = await this.redis.deleteMatching(glob);
         redis = "ok";
+        this.coherence?.announceGlob(glob);
       } catch (error) {
         redis = "unavailable";
         this.noteRedisFailure("invalidate", error);

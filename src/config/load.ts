@@ -31,6 +31,11 @@ export function loadConfig(env: Environment): Config {
     apiKeys,
     redisUrl: (values.REDIS_URL as string | null | undefined) ?? null,
     redisTlsCa: (values.REDIS_TLS_CA_FILE as string | null | undefined) ?? null,
+    redisClusterNodes: (values.REDIS_CLUSTER_NODES as string[] | undefined) ?? [],
+    redisSentinelNodes: (values.REDIS_SENTINEL_NODES as { host: string; port: number }[] | undefined) ?? [],
+    redisSentinelMaster: values.REDIS_SENTINEL_MASTER as string,
+    redisPassword: (values.REDIS_PASSWORD as string | null | undefined) ?? null,
+    coherence: values.CACHE_COHERENCE as boolean,
     redisCommandTimeoutMs: values.REDIS_COMMAND_TIMEOUT_MS as number,
     redisConnectTimeoutMs: values.REDIS_CONNECT_TIMEOUT_MS as number,
     keyPrefix: values.CACHE_KEY_PREFIX as string,
@@ -52,6 +57,10 @@ export function loadConfig(env: Environment): Config {
   if (config.environment === "production" && config.apiKeys.length === 0) {
     throw new ConfigError("API_KEY", "no API key is configured in production", "a key in API_KEY or ADDITIONAL_API_KEYS");
   }
+  const modes = [config.redisUrl !== null, config.redisClusterNodes.length > 0, config.redisSentinelNodes.length > 0].filter(Boolean).length;
+  if (modes > 1) {
+    throw new ConfigError("REDIS_URL", "more than one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINEL_NODES is set", "exactly one of them, or none for the memory tier only");
+  }
   if (config.maxTextBytes > config.maxBodyBytes || config.maxResponseBytes > config.maxBodyBytes) {
     throw new ConfigError("MAX_BODY_BYTES", `${config.maxBodyBytes} bytes is below CACHE_MAX_TEXT_BYTES or CACHE_MAX_RESPONSE_BYTES`, "a body limit at least as large as both");
   }
@@ -68,8 +77,24 @@ function sanitizeInstanceId(name: string): string {
 
 /** Configuration as it may be logged: secrets are reduced to whether they are set. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const { apiKeys, redisUrl, redisTlsCa, ...rest } = config;
-  return { ...rest, apiKeysConfigured: apiKeys.length, redis: redisUrl === null ? "disabled" : redactUrl(redisUrl), redisTlsCa: redisTlsCa !== null };
+  const { apiKeys, redisUrl, redisTlsCa, redisClusterNodes, redisSentinelNodes, redisPassword, ...rest } = config;
+  return {
+    ...rest,
+    apiKeysConfigured: apiKeys.length,
+    redis: describeRedis(config),
+    redisPasswordSet: redisPassword !== null,
+    redisTlsCa: redisTlsCa !== null,
+  };
+}
+
+/** Where Redis is, without secrets: "disabled", a URL, "cluster via ..." or "sentinel ... via ...". */
+export function describeRedis(config: Config): string {
+  if (config.redisUrl !== null) return redactUrl(config.redisUrl);
+  if (config.redisClusterNodes.length > 0) return `cluster via ${config.redisClusterNodes.map(redactUrl).join(",")}`;
+  if (config.redisSentinelNodes.length > 0) {
+    return `sentinel master ${config.redisSentinelMaster} via ${config.redisSentinelNodes.map(({ host, port }) => `${host}:${port}`).join(",")}`;
+  }
+  return "disabled";
 }
 
 export function redactUrl(url: string): string {

@@ -19,6 +19,15 @@ export const ConfigSchema = Type.Object({
   ]),
   apiKeys: Type.Array(Type.String({ minLength: 1 })),
   redisUrl: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+  /** Seed nodes of a Redis Cluster (redis:// URLs); empty unless clustered. */
+  redisClusterNodes: Type.Array(Type.String({ minLength: 1 })),
+  /** Sentinels (host:port); empty unless Redis is reached through Sentinel. */
+  redisSentinelNodes: Type.Array(Type.Object({ host: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) })),
+  redisSentinelMaster: Type.String({ minLength: 1 }),
+  /** Password of the data nodes behind Sentinel (REDIS_URL and cluster URLs carry their own). */
+  redisPassword: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+  /** Tell other sidecars on the same Redis about changes, and listen to theirs. */
+  coherence: Type.Boolean(),
   /** PEM of the CA that signs the server certificate, for rediss:// with a private CA. */
   redisTlsCa: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
   redisCommandTimeoutMs: PositiveInt(60_000),

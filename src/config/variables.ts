@@ -157,6 +157,31 @@ const pemFile: { accepted: string; parse: Parser<string | null> } = {
   },
 };
 
+const redisUrlList: { accepted: string; parse: Parser<string[]> } = {
+  accepted: "comma-separated redis://[user:password@]host:port URLs of cluster nodes",
+  parse(raw, name) {
+    const urls = raw.split(",").map((url) => url.trim()).filter((url) => url !== "");
+    for (const url of urls) redisUrl.parse(url, name);
+    return urls;
+  },
+};
+
+const hostPortList: { accepted: string; parse: Parser<{ host: string; port: number }[]> } = {
+  accepted: "comma-separated host:port pairs, e.g. 10.0.0.1:26379,10.0.0.2:26379",
+  parse(raw, name) {
+    return raw
+      .split(",")
+      .map((pair) => pair.trim())
+      .filter((pair) => pair !== "")
+      .map((pair) => {
+        const match = /^(.+):(\d{1,5})$/.exec(pair);
+        const port = match ? Number(match[2]) : 0;
+        if (!match || port < 1 || port > 65535) throw new ConfigError(name, `"${pair}" is not host:port`, hostPortList.accepted);
+        return { host: match[1]!.replace(/^\[(.*)\]$/, "$1"), port };
+      });
+  },
+};
+
 /** Every variable the service reads: the single source for parsing, `--help` and the README table. */
 export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: "PORT", field: "port", description: "TCP port to listen on (0 picks a free one)", defaultValue: "8080", ...integer(0, 65535) },
@@ -166,6 +191,11 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: "API_KEY", field: "apiKeys", description: "Primary API key (unset: development mode, every request allowed)", defaultValue: undefined, secret: true, accepted: "any non-empty string", parse: (raw) => raw.trim() },
   { name: "ADDITIONAL_API_KEYS", field: "apiKeys", description: "More accepted API keys, comma-separated", defaultValue: undefined, secret: true, ...keyList },
   { name: "REDIS_URL", field: "redisUrl", description: "Redis for the shared tier (unset: memory tier only)", defaultValue: undefined, secret: true, ...redisUrl },
+  { name: "REDIS_CLUSTER_NODES", field: "redisClusterNodes", description: "Seed nodes of a Redis Cluster, instead of REDIS_URL", defaultValue: undefined, secret: true, ...redisUrlList },
+  { name: "REDIS_SENTINEL_NODES", field: "redisSentinelNodes", description: "Sentinels to ask for the master, instead of REDIS_URL", defaultValue: undefined, ...hostPortList },
+  { name: "REDIS_SENTINEL_MASTER", field: "redisSentinelMaster", description: "Name of the master the sentinels watch", defaultValue: "mymaster", ...text(/^[A-Za-z0-9_.-]{1,64}$/, "1 to 64 characters of A-Z a-z 0-9 _ . -") },
+  { name: "REDIS_PASSWORD", field: "redisPassword", description: "Password of the Redis nodes behind Sentinel", defaultValue: undefined, secret: true, accepted: "any non-empty string", parse: (raw) => raw.trim() || null },
+  { name: "CACHE_COHERENCE", field: "coherence", description: "Keep the memory tiers of sidecars sharing a Redis coherent through pub/sub", defaultValue: "true", ...boolean },
   { name: "REDIS_TLS_CA_FILE", field: "redisTlsCa", description: "CA certificate (PEM) that signs Redis's certificate, for rediss:// URLs", defaultValue: undefined, ...pemFile },
   { name: "REDIS_COMMAND_TIMEOUT_MS", field: "redisCommandTimeoutMs", description: "Upper bound for one Redis command before the memory tier answers alone", defaultValue: "250", ...integer(1, 60_000) },
   { name: "REDIS_CONNECT_TIMEOUT_MS", field: "redisConnectTimeoutMs", description: "Upper bound for one connection attempt", defaultValue: "2000", ...integer(1, 60_000) },

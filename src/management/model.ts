@@ -13,6 +13,26 @@ export const RedisStatus = Type.Object({
   memory_used_bytes: Type.Optional(Type.Integer()),
   connected_clients: Type.Optional(Type.Integer()),
   last_error: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  topology: Type.Optional(Type.Union([Type.Literal("standalone"), Type.Literal("cluster"), Type.Literal("sentinel")])),
+  nodes: Type.Optional(
+    Type.Array(
+      Type.Object({
+        address: Type.String(),
+        role: Type.Union([Type.Literal("master"), Type.Literal("replica")]),
+        status: Type.Union([Type.Literal("connected"), Type.Literal("unavailable")]),
+        keys: Type.Optional(Type.Integer()),
+        memory_used_bytes: Type.Optional(Type.Integer()),
+        error: Type.Optional(Type.String()),
+      }),
+      { description: "Every Redis node: the server, or each master and replica of a cluster" },
+    ),
+  ),
+  coherence: Type.Optional(
+    Type.Object(
+      { channel: Type.String(), instance: Type.String(), published: Type.Integer(), received: Type.Integer() },
+      { description: "Pub/sub channel that keeps sidecars' memory tiers coherent" },
+    ),
+  ),
 });
 
 export const MemoryStatus = Type.Object({

@@ -20,6 +20,14 @@ export type MetricsOutcome =
 const performanceCheck = TypeCompiler.Compile(CachePerformanceResponse);
 const round2 = (value: number): number => Math.round(value * 100) / 100;
 
+/** Like Redis's used_memory_human: 1.50M, 832.00K, 512B. */
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(2)}G`;
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(2)}M`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(2)}K`;
+  return `${bytes}B`;
+}
+
 /** Hit rate at or above which performance is "optimal", and the floor of "good". */
 const OPTIMAL_HIT_RATE = 70;
 const GOOD_HIT_RATE = 40;
@@ -111,22 +119,37 @@ export class ManagementService {
     const redis = this.cache.redis;
     if (redis === null) return { status: "unavailable", configured: false };
     const status = this.cache.redisStatus();
-    const base = { configured: true, state: redis.state, url: redis.url, last_error: redis.lastError };
+    const base = {
+      configured: true,
+      topology: redis.kind,
+      state: redis.state,
+      url: redis.url,
+      last_error: redis.lastError,
+      ...(this.cache.coherence ? { coherence: this.cache.coherence.stats } : {}),
+    };
     if (status !== "connected") return { status: status === "error" ? "error" : "unavailable", ...base };
-    try {
-      const info = await redis.info();
-      return {
-        status: "connected",
-        ...base,
-        keys: info.keys,
-        memory_used: info.usedMemoryHuman,
-        memory_usage: info.usedMemoryHuman,
-        memory_used_bytes: info.usedMemoryBytes,
-        connected_clients: info.connectedClients,
-      };
-    } catch (error) {
-      return { status: "unavailable", ...base, last_error: error instanceof Error ? error.message : String(error) };
-    }
+    const nodes = await redis.nodes();
+    const masters = nodes.filter((node) => node.role === "master" && node.status === "connected");
+    if (masters.length === 0) return { status: "unavailable", ...base, nodes };
+    const usedBytes = masters.reduce((sum, node) => sum + (node.usedMemoryBytes ?? 0), 0);
+    const human = masters.length === 1 ? (masters[0]!.usedMemoryHuman ?? formatBytes(usedBytes)) : formatBytes(usedBytes);
+    return {
+      status: "connected",
+      ...base,
+      keys: masters.reduce((sum, node) => sum + (node.keys ?? 0), 0),
+      memory_used: human,
+      memory_usage: human,
+      memory_used_bytes: usedBytes,
+      connected_clients: masters.reduce((sum, node) => sum + (node.connectedClients ?? 0), 0),
+      nodes: nodes.map((node) => ({
+        address: node.address,
+        role: node.role,
+        status: node.status,
+        ...(node.keys !== undefined ? { keys: node.keys } : {}),
+        ...(node.usedMemoryBytes !== undefined ? { memory_used_bytes: node.usedMemoryBytes } : {}),
+        ...(node.error !== undefined ? { error: node.error } : {}),
+      })),
+    };
   }
 
   private memoryStatus(): CacheStatusResponse["memory"] {

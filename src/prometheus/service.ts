@@ -67,6 +67,11 @@ export function renderPrometheus({ cache, monitor, instanceId, version }: Promet
   metric("ai_cache_memory_tier_evictions_total", "counter", "Entries evicted to respect the bounds.");
   lines.push(`ai_cache_memory_tier_evictions_total{${id}} ${memory.evictions}`);
 
+  const coherence = cache.coherence?.stats;
+  if (coherence) {
+    metric("ai_cache_coherence_messages_total", "counter", "Coherence announcements sent to and received from other sidecars.");
+    lines.push(`ai_cache_coherence_messages_total{${id},direction="sent"} ${coherence.published}`, `ai_cache_coherence_messages_total{${id},direction="received"} ${coherence.received}`);
+  }
   metric("ai_cache_redis_up", "gauge", "1 when Redis is connected, 0 when not (or not configured).");
   lines.push(`ai_cache_redis_up{${id}} ${cache.redisStatus() === "connected" ? 1 : 0}`);
   metric("process_resident_memory_bytes", "gauge", "Resident set size of the sidecar.");

@@ -28,7 +28,7 @@ export interface TestApp {
 export async function buildTestApp(overrides: Partial<Config> = {}, logger = createMemoryLogger()): Promise<TestApp> {
   const config = testConfig(overrides);
   const { cache, monitor } = await createRuntime(config, logger as Logger);
-  await cache.redis?.start();
+  await cache.start();
   const app = createApp({
     cache,
     monitor,
