@@ -23,21 +23,27 @@ export interface AppDependencies {
   readonly startedAt?: number;
 }
 
+/** The feature routes: served by the app, and described by its OpenAPI document. */
+function featureRoutes(deps: AppDependencies) {
+  const auth = authPlugin(new ApiKeyVerifier(deps.apiKeys));
+  const management = new ManagementService({ cache: deps.cache, monitor: deps.monitor, logger: deps.logger });
+  return new Elysia({ name: "features" })
+    .use(healthController(deps.cache, deps.version, deps.startedAt ?? Date.now()))
+    .use(cacheController(deps.cache, auth))
+    .use(managementController(management, auth))
+    .use(prometheusController({ cache: deps.cache, monitor: deps.cache.monitor, instanceId: deps.instanceId, version: deps.version }));
+}
+
 /**
  * Builds the whole HTTP application from its dependencies. Nothing here reads the environment
  * or listens on a port, so tests build it in-process and call `app.handle(request)`.
  */
 export function createApp(deps: AppDependencies) {
-  const auth = authPlugin(new ApiKeyVerifier(deps.apiKeys));
-  const management = new ManagementService({ cache: deps.cache, monitor: deps.monitor, logger: deps.logger });
   return new Elysia({ name: "ai-response-cache" })
     .use(errorHandling(deps.logger))
     .onParse({ as: "global" }, ({ request, contentType }) => readJsonBody(request, contentType, deps.maxBodyBytes))
-    .use(docsController(deps.version))
-    .use(healthController(deps.cache, deps.version, deps.startedAt ?? Date.now()))
-    .use(cacheController(deps.cache, auth))
-    .use(managementController(management, auth))
-    .use(prometheusController({ cache: deps.cache, monitor: deps.cache.monitor, instanceId: deps.instanceId, version: deps.version }));
+    .use(docsController(deps.version, () => featureRoutes(deps)))
+    .use(featureRoutes(deps));
 }
 
 export type App = ReturnType<typeof createApp>;
