@@ -1,35 +1,33 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createCluster } from "redis";
-import { buildTestApp, type TestApp } from "../support/app.ts";
 import { startCluster, type LocalDeployment } from "../support/redis-cluster.ts";
-import { within } from "../support/sidecar.ts";
+import { startSidecar, within, type SidecarProcess } from "../support/sidecar.ts";
 
 let cluster: LocalDeployment & { urls: string[] };
-let a: TestApp;
-let b: TestApp;
+let a: SidecarProcess;
+let b: SidecarProcess;
+let c: SidecarProcess;
 
 beforeAll(async () => {
   cluster = await startCluster(3);
-  a = await buildTestApp({ redisClusterNodes: [cluster.urls[0]!], instanceId: "cluster-a" });
-  b = await buildTestApp({ redisClusterNodes: [cluster.urls[1]!], instanceId: "cluster-b" });
-  await Promise.all([a.cache.coherence!.subscribed, b.cache.coherence!.subscribed]);
+  // Each sidecar is given a different seed node, as pods of one deployment might be.
+  [a, b, c] = (await Promise.all(
+    ["a", "b", "c"].map((id, i) => startSidecar({ REDIS_CLUSTER_NODES: cluster.urls[i]!, INSTANCE_ID: `cluster-${id}` })),
+  )) as [SidecarProcess, SidecarProcess, SidecarProcess];
 }, 30_000);
 afterAll(async () => {
-  await a?.close();
-  await b?.close();
+  expect(await Promise.all([a, b, c].map((sidecar) => sidecar?.stop()))).toEqual([0, 0, 0]);
   await cluster?.stop();
 });
 
-const post = (app: TestApp, path: string, json?: unknown) => app.request(path, { method: "POST", ...(json === undefined ? {} : { json }) }).then((r) => r.json());
-
-describe("a 3-master Redis Cluster", () => {
+describe("three sidecars on a 3-master Redis Cluster", () => {
   test("stores via A are Redis hits via B, whichever slot they land in", async () => {
-    for (let i = 0; i < 30; i++) await post(a, "/cache/store", { operation: "summarize", text: `doc ${i}`, response: i });
-    for (let i = 0; i < 30; i++) expect(await post(b, "/cache/lookup", { operation: "summarize", text: `doc ${i}` })).toMatchObject({ hit: true, tier: "redis", response: i });
+    for (let i = 0; i < 30; i++) await a.post("/cache/store", { operation: "summarize", text: `doc ${i}`, response: i });
+    for (let i = 0; i < 30; i++) expect(await b.post("/cache/lookup", { operation: "summarize", text: `doc ${i}` })).toMatchObject({ hit: true, tier: "redis", response: i });
   });
 
   test("status reports every node of the cluster", async () => {
-    const status = (await (await a.request("/internal/cache/status")).json()).redis;
+    const status = (await a.get("/internal/cache/status")).redis;
     expect(status.status).toBe("connected");
     expect(status.topology).toBe("cluster");
     expect(status.nodes).toHaveLength(3);
@@ -42,26 +40,26 @@ describe("a 3-master Redis Cluster", () => {
     await admin.connect();
     try {
       for (const key of ["foreign:1", "foreign:2", "other:ai_cache:op:summarize", "x{slot}y"]) await admin.set(key, "keep");
-      for (let i = 0; i < 20; i++) await post(a, "/cache/store", { operation: "translate", text: `t ${i}`, response: i });
+      for (let i = 0; i < 20; i++) await a.post("/cache/store", { operation: "translate", text: `t ${i}`, response: i });
       // Spread over the masters, as the slots dictate.
       const perNode = await Promise.all(admin.masters.map(async (master) => (await admin.nodeClient(master)).dbSize()));
       expect(perNode.filter((keys) => keys > 0).length).toBe(3);
 
-      const body = await post(b, "/internal/cache/invalidate?pattern=op:translate|*");
-      expect(body).toMatchObject({ redis: "ok", redis_keys_removed: 20 });
-      const rest = await post(b, "/internal/cache/invalidate");
-      expect(rest.redis_keys_removed).toBe(30);
+      expect(await b.post("/internal/cache/invalidate?pattern=op:translate|*")).toMatchObject({ redis: "ok", redis_keys_removed: 20 });
+      expect((await b.post("/internal/cache/invalidate")).redis_keys_removed).toBe(30);
       for (const key of ["foreign:1", "foreign:2", "other:ai_cache:op:summarize", "x{slot}y"]) expect(await admin.get(key)).toBe("keep");
     } finally {
       await admin.close();
     }
   });
 
-  test("an invalidation via B drops A's memory copy within 100 ms", async () => {
+  test("an invalidation via B drops A's and C's memory copies within 100 ms", async () => {
     const request = { operation: "qa", text: "clustered", question: "why?" };
-    await post(a, "/cache/store", { ...request, response: "yes" });
-    expect((await post(a, "/cache/lookup", request)).tier).toBe("memory");
-    await post(b, "/internal/cache/invalidate?pattern=op:qa|*");
-    await within(100, async () => !(await post(a, "/cache/lookup", request)).hit);
+    await a.post("/cache/store", { ...request, response: "yes" });
+    for (const sidecar of [a, c]) {
+      await within(2000, async () => (await sidecar.post("/cache/lookup", request)).tier === "memory");
+    }
+    await b.post("/internal/cache/invalidate?pattern=op:qa|*");
+    for (const sidecar of [a, c]) await within(100, async () => !(await sidecar.post("/cache/lookup", request)).hit);
   });
 });
