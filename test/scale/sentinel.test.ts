@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/load.ts";
 import { buildTestApp, type TestApp } from "../support/app.ts";
 import { startSentinel, type LocalDeployment } from "../support/redis-cluster.ts";
+import { within } from "../support/sidecar.ts";
 
 let deployment: LocalDeployment & { masterPort: number; sentinelPort: number };
 let t: TestApp;
@@ -15,6 +16,8 @@ beforeAll(async () => {
     redisPassword: config.redisPassword,
     instanceId: "via-sentinel",
   });
+  // Discovery (sentinel, then master) may outlast the start-up wait; the service serves meanwhile.
+  await within(15_000, async () => t.cache.redisStatus() === "connected");
 }, 30_000);
 afterAll(async () => {
   await t?.close();

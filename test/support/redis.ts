@@ -11,12 +11,19 @@ export interface RedisServer {
   client(): Promise<ReturnType<typeof createClient>>;
 }
 
-/** A free loopback port, found by binding port 0. */
+const handedOut = new Set<number>();
+
+/** A free loopback port, found by binding port 0; never the same one twice in a test run. */
 export async function freePort(): Promise<number> {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
+  for (;;) {
+    const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = listener.port;
+    listener.stop(true);
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
