@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createCluster } from "redis";
+import { buildTestApp, type TestApp } from "../support/app.ts";
 import { startCluster, type LocalDeployment } from "../support/redis-cluster.ts";
 import { startSidecar, within, type SidecarProcess } from "../support/sidecar.ts";
 
@@ -7,6 +8,8 @@ let cluster: LocalDeployment & { urls: string[] };
 let a: SidecarProcess;
 let b: SidecarProcess;
 let c: SidecarProcess;
+/** A fourth sidecar in this process, so the cluster code paths are also measured by coverage. */
+let d: TestApp;
 
 beforeAll(async () => {
   cluster = await startCluster(3);
@@ -14,8 +17,11 @@ beforeAll(async () => {
   [a, b, c] = (await Promise.all(
     ["a", "b", "c"].map((id, i) => startSidecar({ REDIS_CLUSTER_NODES: cluster.urls[i]!, INSTANCE_ID: `cluster-${id}` })),
   )) as [SidecarProcess, SidecarProcess, SidecarProcess];
+  d = await buildTestApp({ redisClusterNodes: cluster.urls, instanceId: "cluster-d" });
+  await d.cache.coherence!.subscribed;
 }, 30_000);
 afterAll(async () => {
+  await d?.close();
   expect(await Promise.all([a, b, c].map((sidecar) => sidecar?.stop()))).toEqual([0, 0, 0]);
   await cluster?.stop();
 });
@@ -27,6 +33,7 @@ describe("three sidecars on a 3-master Redis Cluster", () => {
   });
 
   test("status reports every node of the cluster", async () => {
+    expect((await (await d.request("/internal/cache/status")).json()).redis.nodes).toHaveLength(3);
     const status = (await a.get("/internal/cache/status")).redis;
     expect(status.status).toBe("connected");
     expect(status.topology).toBe("cluster");
@@ -45,7 +52,8 @@ describe("three sidecars on a 3-master Redis Cluster", () => {
       const perNode = await Promise.all(admin.masters.map(async (master) => (await admin.nodeClient(master)).dbSize()));
       expect(perNode.filter((keys) => keys > 0).length).toBe(3);
 
-      expect(await b.post("/internal/cache/invalidate?pattern=op:translate|*")).toMatchObject({ redis: "ok", redis_keys_removed: 20 });
+      const viaD = await (await d.request("/internal/cache/invalidate?pattern=op:translate|*", { method: "POST" })).json();
+      expect(viaD).toMatchObject({ redis: "ok", redis_keys_removed: 20 });
       expect((await b.post("/internal/cache/invalidate")).redis_keys_removed).toBe(30);
       for (const key of ["foreign:1", "foreign:2", "other:ai_cache:op:summarize", "x{slot}y"]) expect(await admin.get(key)).toBe("keep");
     } finally {
