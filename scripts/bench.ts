@@ -30,7 +30,8 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
-const tools = Bun.spawnSync(["bash", "scripts/ensure-bench-tools.sh"], { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
+// wrk is the load generator; taskset pins servers and load to separate cores.
+const tools = Bun.spawnSync(["bash", "scripts/ensure-debian.sh", "wrk:wrk", "redis-server:redis-server", "taskset:util-linux"], { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
 if (tools.exitCode !== 0) process.exit(1);
 
 const fmt = (value: number, unit: string): string => {

@@ -3,7 +3,8 @@
 # the plain "N passed, N failed" line that bun test does not.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-redis.sh || exit 1
+# redis-server for the servers the tests start, redis-cli to join a cluster, openssl for TLS certificates.
+bash scripts/ensure-debian.sh redis-server:redis-server redis-cli:redis-tools openssl:openssl || exit 1
 BUN="${BUN:-node_modules/.bin/bun}"
 mkdir -p reports
 "$BUN" test --reporter=junit --reporter-outfile=reports/junit.xml "$@" 2>&1 | tee reports/test.log

@@ -164,3 +164,11 @@ export function rssBytes(pid: number): number {
 export function sidecarCommand(): string[] {
   return [BUN, "src/main.ts"];
 }
+
+/** Runs the raw node-redis baseline script on the server core and returns its JSON line. */
+export async function rawRedis<T>(...args: string[]): Promise<T> {
+  const run = Bun.spawn(["taskset", "-c", SERVER_CORE, BUN, "scripts/bench/servers/raw-redis.ts", ...args], { stdout: "pipe", stderr: "inherit", cwd: ROOT });
+  const output = await new Response(run.stdout).text();
+  if ((await run.exited) !== 0) throw new Error(`raw-redis ${args[0]} failed`);
+  return JSON.parse(output.trim().split("\n").at(-1)!) as T;
+}

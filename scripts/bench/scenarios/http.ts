@@ -5,6 +5,7 @@ import {
   freePort,
   measureHttp,
   median,
+  rawRedis,
   SERVER_CORE,
   sidecarCommand,
   spawnPinned,
@@ -24,6 +25,17 @@ async function startSidecar(env: Record<string, string>): Promise<{ url: string;
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/health`);
   return { url, child };
+}
+
+/** Starts a sidecar, prepares it, and measures lookups against it; always stops it. */
+async function measureSidecar(env: Record<string, string>, settings: Settings, prepare?: (url: string) => Promise<void>): Promise<number> {
+  const { url, child } = await startSidecar(env);
+  try {
+    await prepare?.(url);
+    return (await measureHttp(`${url}/cache/lookup`, LOOKUP_BODY, settings)).requestsPerSecond;
+  } finally {
+    await child.stop();
+  }
 }
 
 async function storeEntry(url: string, response: unknown): Promise<string> {
@@ -61,16 +73,11 @@ export const memoryHit: Scenario = {
           await child.stop();
         }
       },
-      async () => {
-        const { url, child } = await startSidecar({});
-        try {
+      () =>
+        measureSidecar({}, settings, async (url) => {
           await storeEntry(url, response);
           answer = await (await fetch(`${url}/cache/lookup`, { method: "POST", headers: { "content-type": "application/json" }, body: LOOKUP_BODY })).text();
-          return (await measureHttp(`${url}/cache/lookup`, LOOKUP_BODY, settings)).requestsPerSecond;
-        } finally {
-          await child.stop();
-        }
-      },
+        }),
     );
     const ratio = median(ratios);
     return {
@@ -103,23 +110,8 @@ export const redisHit: Scenario = {
       await writer.child.stop();
       const { base, cand, ratios } = await alternate(
         settings,
-        async () => {
-          const run = Bun.spawn(["taskset", "-c", SERVER_CORE, BUN, "scripts/bench/servers/raw-redis.ts", "get", redis.url, key, String(settings.connections), String(settings.seconds)], {
-            stdout: "pipe",
-            stderr: "inherit",
-          });
-          const output = await new Response(run.stdout).text();
-          await run.exited;
-          return (JSON.parse(output.trim().split("\n").at(-1)!) as { opsPerSecond: number }).opsPerSecond;
-        },
-        async () => {
-          const { url, child } = await startSidecar({ REDIS_URL: redis.url, CACHE_MEMORY_MAX_ENTRIES: "0" });
-          try {
-            return (await measureHttp(`${url}/cache/lookup`, LOOKUP_BODY, settings)).requestsPerSecond;
-          } finally {
-            await child.stop();
-          }
-        },
+        async () => (await rawRedis<{ opsPerSecond: number }>("get", redis.url, key, String(settings.connections), String(settings.seconds))).opsPerSecond,
+        () => measureSidecar({ REDIS_URL: redis.url, CACHE_MEMORY_MAX_ENTRIES: "0" }, settings),
       );
       const ratio = median(ratios);
       return {
@@ -147,15 +139,10 @@ export const monitorCost: Scenario = {
   title: "Monitor cost: memory-hit throughput with monitoring on vs off",
   async run(settings) {
     const response = llmResponse(1024, 3);
-    const measure = async (enabled: boolean) => {
-      const { url, child } = await startSidecar({ MONITORING_ENABLED: String(enabled) });
-      try {
+    const measure = (enabled: boolean) =>
+      measureSidecar({ MONITORING_ENABLED: String(enabled) }, settings, async (url) => {
         await storeEntry(url, response);
-        return (await measureHttp(`${url}/cache/lookup`, LOOKUP_BODY, settings)).requestsPerSecond;
-      } finally {
-        await child.stop();
-      }
-    };
+      });
     const { base, cand, ratios } = await alternate(settings, () => measure(false), () => measure(true));
     const costs = ratios.map((r) => 1 - r);
     const cost = median(costs);

@@ -1,5 +1,5 @@
 import { createClient } from "redis";
-import { BUN, freePort, median, SERVER_CORE, sidecarCommand, spawnPinned, startRedis, waitForHttp, type Scenario } from "../harness.ts";
+import { freePort, median, rawRedis, SERVER_CORE, sidecarCommand, spawnPinned, startRedis, waitForHttp, type Scenario } from "../harness.ts";
 
 const TOTAL = 200_000;
 const MATCHING = 100_000;
@@ -35,9 +35,7 @@ export const invalidation: Scenario = {
       const ours: number[] = [];
       for (let pair = 0; pair < settings.pairs; pair++) {
         await populate(redis.url);
-        const run = Bun.spawn(["taskset", "-c", SERVER_CORE, BUN, "scripts/bench/servers/raw-redis.ts", "invalidate", redis.url, "ai_cache:*op:summarize|*"], { stdout: "pipe", stderr: "inherit" });
-        const result = JSON.parse((await new Response(run.stdout).text()).trim()) as { ms: number; removed: number };
-        await run.exited;
+        const result = await rawRedis<{ ms: number; removed: number }>("invalidate", redis.url, "ai_cache:*op:summarize|*");
         if (result.removed !== MATCHING) throw new Error(`raw loop removed ${result.removed}`);
         raw.push(result.ms);
 
