@@ -168,7 +168,8 @@ export class ResponseCache {
     let compressed = false;
     let codec = "none";
     let storedBytes = Buffer.byteLength(json);
-    if (this.redis !== null) {
+    // With Redis down there is nothing to compress for.
+    if (this.redis?.available) {
       const encoded = encodeValue(json, now, expiresAt, this.compression);
       if (encoded.compressNs > 0) this.monitor.recordCompression(encoded.originalBytes, encoded.payloadBytes, encoded.compressNs);
       compressed = encoded.codec !== "none";
