@@ -64,12 +64,6 @@ export class CacheKeyBuilder {
   isCacheKey(key: string): boolean {
     return this.keyPattern.test(key);
   }
-
-  /** The operation named in a key, for per-operation TTLs and metrics. */
-  operationOf(key: string): string {
-    const start = this.prefix.length + 3;
-    return key.slice(start, key.indexOf("|", start));
-  }
 }
 
 function escapeRegExp(text: string): string {

@@ -118,14 +118,6 @@ export class MemoryTier {
     return true;
   }
 
-  /** Remaining lifetime in ms without touching recency; undefined when absent or expired. O(1). */
-  remainingMs(key: string): number | undefined {
-    const slot = this.slots.get(key);
-    if (slot === undefined) return undefined;
-    const remaining = this.expiresAt[slot]! - this.now();
-    return remaining > 0 ? remaining : undefined;
-  }
-
   /** O(n): visits every key once. Returns how many were removed. */
   deleteMatching(matches: (key: string) => boolean): number {
     let removed = 0;

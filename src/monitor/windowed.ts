@@ -150,10 +150,6 @@ export class WindowedHistogram extends WindowedStats {
     return distributionFrom(this.window(), this.merge(true), this.buckets);
   }
 
-  totalDistribution(): Distribution {
-    return distributionFrom(this.total(), this.merge(false), this.buckets);
-  }
-
   /** Bucket counts over the window, for merging several series into one distribution. */
   windowBuckets(): Float64Array {
     return this.merge(true);

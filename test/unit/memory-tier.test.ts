@@ -50,7 +50,7 @@ describe("memory tier", () => {
     tier.set("k", "1", time.now() + 1000);
     time.advance(999);
     expect(tier.get("k")?.json).toBe("1");
-    expect(tier.remainingMs("k")).toBe(1);
+    expect(tier.get("k")!.expiresAt - time.now()).toBe(1);
     time.advance(1);
     expect(tier.get("k")).toBeUndefined();
     expect(tier.size).toBe(0);
