@@ -20,6 +20,9 @@ export interface RedisTierOptions {
 export type { NodeReport };
 
 const SCAN_BATCH = 1000;
+/** Consecutive command timeouts that make the tier skip Redis, and for how long. */
+const BREAKER_TIMEOUTS = 3;
+const BREAKER_OPEN_MS = 1000;
 
 const CERTIFICATE_ERRORS = new Set([
   "DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -57,6 +60,12 @@ export class RedisTier {
   /** When a connection last failed with no recovery since: changes may have been missed. */
   private suspectSince: number | null = null;
   private readonly resyncListeners: ((since: number) => void)[] = [];
+  /**
+   * A slow Redis (connected, but not answering) would cost every request the whole command
+   * timeout. After a few timeouts in a row Redis is skipped for a second, then tried again.
+   */
+  private consecutiveTimeouts = 0;
+  private skipUntil = 0;
 
   constructor(options: RedisTierOptions) {
     this.options = options;
@@ -93,7 +102,12 @@ export class RedisTier {
   }
 
   get available(): boolean {
-    return this.stateValue === "connected" && this.topology.isReady();
+    return this.stateValue === "connected" && this.topology.isReady() && (this.skipUntil === 0 || Date.now() >= this.skipUntil);
+  }
+
+  /** Whether Redis is being skipped after repeated timeouts. */
+  get skipping(): boolean {
+    return this.skipUntil !== 0 && Date.now() < this.skipUntil;
   }
 
   /** Where Redis is, with passwords masked. */
@@ -234,12 +248,25 @@ export class RedisTier {
     return Promise.race([promise, timeout]).then(
       (value) => {
         clearTimeout(timer);
+        this.consecutiveTimeouts = 0;
+        if (this.skipUntil !== 0 && Date.now() >= this.skipUntil) {
+          this.skipUntil = 0;
+          this.options.logger.info("redis answers in time again", { redis: this.url });
+        }
         return value;
       },
       (error: unknown) => {
         clearTimeout(timer);
+        if (error instanceof RedisUnavailableError && error.message.includes("timed out")) this.noteTimeout();
         throw error instanceof RedisUnavailableError ? error : new RedisUnavailableError(`${name} failed: ${messageOf(error)}`);
       },
     );
+  }
+
+  private noteTimeout(): void {
+    if (++this.consecutiveTimeouts < BREAKER_TIMEOUTS || this.skipping) return;
+    this.skipUntil = Date.now() + BREAKER_OPEN_MS;
+    this.lastErrorValue = `${this.consecutiveTimeouts} commands in a row timed out; skipping Redis for ${BREAKER_OPEN_MS} ms at a time`;
+    this.options.logger.warn("redis too slow; answering from the memory tier for a while", { redis: this.url, timeout_ms: this.options.commandTimeoutMs });
   }
 }
