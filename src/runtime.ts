@@ -1,8 +1,8 @@
 import type { Config } from "./config/model.ts";
+import { redisTarget } from "./config/redis-target.ts";
 import { CacheKeyBuilder } from "./cache/key.ts";
 import { MemoryTier } from "./cache/memory-tier.ts";
 import { ResponseCache } from "./cache/service.ts";
-import type { TopologyTarget } from "./cache/redis-topology.ts";
 import type { Logger } from "./logging/logger.ts";
 import { PerformanceMonitor } from "./monitor/monitor.ts";
 
@@ -42,12 +42,3 @@ export async function createRuntime(config: Config, logger: Logger): Promise<{ c
   return { cache, monitor };
 }
 
-/** Which Redis deployment the configuration names, if any. */
-export function redisTarget(config: Config): TopologyTarget | null {
-  if (config.redisUrl !== null) return { kind: "standalone", url: config.redisUrl };
-  if (config.redisClusterNodes.length > 0) return { kind: "cluster", urls: config.redisClusterNodes };
-  if (config.redisSentinelNodes.length > 0) {
-    return { kind: "sentinel", master: config.redisSentinelMaster, sentinels: config.redisSentinelNodes, password: config.redisPassword };
-  }
-  return null;
-}

@@ -1,3 +1,8 @@
+/** The message of anything thrown, for logs and status answers. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message || error.name : String(error);
+}
+
 /** A request exceeds a configured size limit; the controller answers 413 naming the limit. */
 export class LimitExceededError extends Error {
   constructor(

@@ -1,6 +1,7 @@
 import type { Logger } from "../logging/logger.ts";
-import { RedisUnavailableError } from "./errors.ts";
-import { createTopology, type NodeReport, type RedisTopology, type TopologyTarget } from "./redis-topology.ts";
+import type { TopologyTarget } from "../config/redis-target.ts";
+import { errorMessage, RedisUnavailableError } from "./errors.ts";
+import { createTopology, type NodeReport, type RedisTopology } from "./redis-topology.ts";
 
 export type RedisState = "connecting" | "connected" | "unavailable" | "failed" | "closed";
 
@@ -38,12 +39,10 @@ const CERTIFICATE_ERRORS = new Set([
  * certificate we do not trust. Reconnecting after these would only loop.
  */
 function isUnrecoverable(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const code = (error as { code?: unknown } | null)?.code;
   return /WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(message) || (typeof code === "string" && CERTIFICATE_ERRORS.has(code));
 }
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message || error.name : String(error));
 
 /**
  * The shared tier, over a standalone server, a Cluster or Sentinel. Every command fails fast:
@@ -102,7 +101,7 @@ export class RedisTier {
   }
 
   get available(): boolean {
-    return this.stateValue === "connected" && this.topology.isReady() && (this.skipUntil === 0 || Date.now() >= this.skipUntil);
+    return this.stateValue === "connected" && this.topology.isReady() && !this.skipping;
   }
 
   /** Whether Redis is being skipped after repeated timeouts. */
@@ -132,7 +131,7 @@ export class RedisTier {
       () => undefined,
       (error: unknown) => {
         this.stateValue = "failed";
-        this.lastErrorValue = messageOf(error);
+        this.lastErrorValue = errorMessage(error);
         this.options.logger.error("redis connection given up; serving from the memory tier only", { error: this.lastErrorValue });
       },
     );
@@ -181,7 +180,6 @@ export class RedisTier {
    * (never KEYS, which blocks the server).
    */
   deleteMatching(glob: string): Promise<number> {
-    if (!this.available) return Promise.reject(new RedisUnavailableError(this.stateValue));
     return this.topology.deleteMatching(glob, this.run, SCAN_BATCH);
   }
 
@@ -207,7 +205,7 @@ export class RedisTier {
   }
 
   private onError(error: unknown): void {
-    const message = messageOf(error);
+    const message = errorMessage(error);
     this.lastErrorValue = message;
     if (this.stateValue !== "connecting") this.suspectSince ??= Date.now();
     if (isUnrecoverable(error)) {
@@ -258,7 +256,7 @@ export class RedisTier {
       (error: unknown) => {
         clearTimeout(timer);
         if (error instanceof RedisUnavailableError && error.message.includes("timed out")) this.noteTimeout();
-        throw error instanceof RedisUnavailableError ? error : new RedisUnavailableError(`${name} failed: ${messageOf(error)}`);
+        throw error instanceof RedisUnavailableError ? error : new RedisUnavailableError(`${name} failed: ${errorMessage(error)}`);
       },
     );
   }

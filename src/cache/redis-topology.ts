@@ -1,5 +1,6 @@
 import { createClient, createCluster, createSentinel, RESP_TYPES } from "redis";
-import { redactUrl } from "../config/load.ts";
+import { describeTarget, redactUrl, type TopologyTarget } from "../config/redis-target.ts";
+import { errorMessage } from "./errors.ts";
 
 /** The commands the cache sends, with blob replies read as Buffers (binary-safe values). */
 export interface CacheCommands {
@@ -59,10 +60,7 @@ export interface ConnectionOptions {
   readonly reconnectDelay: (retries: number, cause: Error) => number | false;
 }
 
-export type TopologyTarget =
-  | { readonly kind: "standalone"; readonly url: string }
-  | { readonly kind: "cluster"; readonly urls: readonly string[] }
-  | { readonly kind: "sentinel"; readonly master: string; readonly sentinels: readonly { host: string; port: number }[]; readonly password: string | null };
+export type { TopologyTarget };
 
 const binaryReplies = { [RESP_TYPES.BLOB_STRING]: Buffer } as const;
 
@@ -91,7 +89,7 @@ async function report(address: string, role: NodeReport["role"], run: Runner, pr
       connectedClients: Number(field(info, "connected_clients")) || 0,
     };
   } catch (error) {
-    return { address, role, status: "unavailable", error: error instanceof Error ? error.message : String(error) };
+    return { address, role, status: "unavailable", error: errorMessage(error) };
   }
 }
 
@@ -116,7 +114,8 @@ async function scanNode(
   return removed;
 }
 
-function standalone(url: string, options: ConnectionOptions, events: TopologyEvents): RedisTopology {
+function standalone(target: Extract<TopologyTarget, { kind: "standalone" }>, options: ConnectionOptions, events: TopologyEvents): RedisTopology {
+  const url = target.url;
   const client = createClient({ url, name: options.clientName, disableOfflineQueue: true, socket: socketOptions(options) });
   client.on("ready", () => events.ready());
   client.on("error", (error: unknown) => events.error(error));
@@ -125,7 +124,7 @@ function standalone(url: string, options: ConnectionOptions, events: TopologyEve
   let subscriber: ReturnType<typeof client.duplicate> | null = null;
   return {
     kind: "standalone",
-    description: redactUrl(url),
+    description: describeTarget(target),
     commands,
     connect: async () => {
       await client.connect();
@@ -152,7 +151,8 @@ function standalone(url: string, options: ConnectionOptions, events: TopologyEve
   };
 }
 
-function cluster(urls: readonly string[], options: ConnectionOptions, events: TopologyEvents): RedisTopology {
+function cluster(target: Extract<TopologyTarget, { kind: "cluster" }>, options: ConnectionOptions, events: TopologyEvents): RedisTopology {
+  const urls = target.urls;
   const client = createCluster({
     rootNodes: urls.map((url) => ({ url })),
     defaults: {
@@ -181,7 +181,7 @@ function cluster(urls: readonly string[], options: ConnectionOptions, events: To
   ];
   return {
     kind: "cluster",
-    description: `cluster via ${urls.map(redactUrl).join(",")}`,
+    description: describeTarget(target),
     commands,
     connect: async () => {
       await client.connect();
@@ -212,7 +212,7 @@ function cluster(urls: readonly string[], options: ConnectionOptions, events: To
           try {
             return await report(address, role, run, await run(() => client.nodeClient(node), "CONNECT"));
           } catch (error) {
-            return { address, role, status: "unavailable" as const, error: error instanceof Error ? error.message : String(error) };
+            return { address, role, status: "unavailable" as const, error: errorMessage(error) };
           }
         }),
       );
@@ -237,10 +237,9 @@ function sentinel(target: Extract<TopologyTarget, { kind: "sentinel" }>, options
   });
   client.on("topology-change", () => events.error(new Error("sentinel topology changed")));
   const commands = client.withTypeMapping(binaryReplies) as unknown as CacheCommands;
-  const where = `sentinel master ${target.master} via ${target.sentinels.map(({ host, port }) => `${host}:${port}`).join(",")}`;
   return {
     kind: "sentinel",
-    description: where,
+    description: describeTarget(target),
     commands,
     async connect() {
       await client.connect();
@@ -282,9 +281,9 @@ function passwordOf(url: string): { username?: string; password?: string } {
 export function createTopology(target: TopologyTarget, options: ConnectionOptions, events: TopologyEvents): RedisTopology {
   switch (target.kind) {
     case "standalone":
-      return standalone(target.url, options, events);
+      return standalone(target, options, events);
     case "cluster":
-      return cluster(target.urls, options, events);
+      return cluster(target, options, events);
     case "sentinel":
       return sentinel(target, options, events);
   }

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { Value } from "@sinclair/typebox/value";
 import { ConfigSchema, type Config } from "./model.ts";
+import { describeTarget, redisTarget } from "./redis-target.ts";
 import { ConfigError, ENV_VARIABLES } from "./variables.ts";
 
 export { ConfigError } from "./variables.ts";
@@ -81,28 +82,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
   return {
     ...rest,
     apiKeysConfigured: apiKeys.length,
-    redis: describeRedis(config),
+    redis: describeTarget(redisTarget(config)),
     redisPasswordSet: redisPassword !== null,
     redisTlsCa: redisTlsCa !== null,
   };
-}
-
-/** Where Redis is, without secrets: "disabled", a URL, "cluster via ..." or "sentinel ... via ...". */
-export function describeRedis(config: Config): string {
-  if (config.redisUrl !== null) return redactUrl(config.redisUrl);
-  if (config.redisClusterNodes.length > 0) return `cluster via ${config.redisClusterNodes.map(redactUrl).join(",")}`;
-  if (config.redisSentinelNodes.length > 0) {
-    return `sentinel master ${config.redisSentinelMaster} via ${config.redisSentinelNodes.map(({ host, port }) => `${host}:${port}`).join(",")}`;
-  }
-  return "disabled";
-}
-
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(invalid)";
-  }
 }

@@ -1,4 +1,5 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { errorMessage } from "../cache/errors.ts";
 import type { ResponseCache } from "../cache/service.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Recommendation } from "../monitor/invalidations.ts";
@@ -55,7 +56,7 @@ export class ManagementService {
         redis: { status: "error", configured: this.cache.redis !== null },
         memory: { status: "unavailable" },
         performance: { status: "unavailable" },
-        error: `cache status unavailable: ${error instanceof Error ? error.message : String(error)}`,
+        error: `cache status unavailable: ${errorMessage(error)}`,
       };
     }
   }
@@ -106,7 +107,7 @@ export class ManagementService {
       return { kind: "ok", body: stats };
     } catch (error) {
       this.logger.error("performance metrics failed", { error });
-      return { kind: "failed", detail: error instanceof Error ? error.message : String(error) };
+      return { kind: "failed", detail: errorMessage(error) };
     }
   }
 

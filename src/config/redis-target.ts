@@ -1,0 +1,40 @@
+import type { Config } from "./model.ts";
+
+/** Which Redis deployment the cache uses. Kept apart from the client so reading it loads no Redis code. */
+export type TopologyTarget =
+  | { readonly kind: "standalone"; readonly url: string }
+  | { readonly kind: "cluster"; readonly urls: readonly string[] }
+  | { readonly kind: "sentinel"; readonly master: string; readonly sentinels: readonly { host: string; port: number }[]; readonly password: string | null };
+
+/** The deployment the configuration names, or null for the memory tier only. */
+export function redisTarget(config: Config): TopologyTarget | null {
+  if (config.redisUrl !== null) return { kind: "standalone", url: config.redisUrl };
+  if (config.redisClusterNodes.length > 0) return { kind: "cluster", urls: config.redisClusterNodes };
+  if (config.redisSentinelNodes.length > 0) {
+    return { kind: "sentinel", master: config.redisSentinelMaster, sentinels: config.redisSentinelNodes, password: config.redisPassword };
+  }
+  return null;
+}
+
+/** Where Redis is, without secrets: "disabled", a URL, "cluster via ..." or "sentinel master ... via ...". */
+export function describeTarget(target: TopologyTarget | null): string {
+  if (target === null) return "disabled";
+  switch (target.kind) {
+    case "standalone":
+      return redactUrl(target.url);
+    case "cluster":
+      return `cluster via ${target.urls.map(redactUrl).join(",")}`;
+    case "sentinel":
+      return `sentinel master ${target.master} via ${target.sentinels.map(({ host, port }) => `${host}:${port}`).join(",")}`;
+  }
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(invalid)";
+  }
+}
