@@ -32,20 +32,16 @@ const errors = { 400: ErrorResponse, 401: ErrorResponse, 413: ErrorResponse, 415
 export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof authPlugin>) =>
   new Elysia({ name: "cache-data-plane", prefix: "/cache" })
     .use(auth)
-    .post(
-      "/lookup",
-      async ({ body }) => lookupAnswer(await cache.lookup(body)),
-      {
+    .post("/lookup", async ({ body }) => lookupAnswer(await cache.lookup(body)), {
       auth: "required",
       body: LookupRequest,
       response: { 200: LookupResponse, ...errors },
       detail: {
         tags: ["Data plane"],
         summary: "Look up a cached response",
-          description: "Answers from the memory tier, else Redis (a Redis hit is promoted). Sets `X-Cache: HIT|MISS`.",
-        },
+        description: "Answers from the memory tier, else Redis (a Redis hit is promoted). Sets `X-Cache: HIT|MISS`.",
       },
-    )
+    })
     .post(
       "/store",
       async ({ body, set }) => {

@@ -65,5 +65,5 @@ function swaggerOptions(version: string): ElysiaSwaggerConfig<typeof DOCS_PATH> 
       },
       security: [{ bearer: [] }, { apiKey: [] }],
     },
-      };
+  };
 }
