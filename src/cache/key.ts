@@ -12,8 +12,25 @@ const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(
 /** Reused output buffer: hashing into it and encoding 16 bytes costs half of a 64-char hex digest. */
 const scratch = new Uint8Array(32);
 
+/**
+ * Hashing a string encodes it as UTF-8, which turns every lone surrogate into U+FFFD: "a\ud800",
+ * "a\udfff" and "a\ufffd" would share a digest. Such strings are hashed as a 0xFF byte (never
+ * found in UTF-8) followed by their UTF-16 code units, so no two strings share an input.
+ */
+function digestInput(value: string): string | Uint8Array {
+  if (value.isWellFormed()) return value;
+  const bytes = new Uint8Array(1 + value.length * 2);
+  bytes[0] = 0xff;
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    bytes[1 + i * 2] = unit >> 8;
+    bytes[2 + i * 2] = unit & 0xff;
+  }
+  return bytes;
+}
+
 function digest(value: string): string {
-  Bun.SHA256.hash(value, scratch);
+  Bun.SHA256.hash(digestInput(value), scratch);
   let hex = "";
   for (let i = 0; i < DIGEST_BYTES; i++) hex += HEX[scratch[i]!]!;
   return hex;

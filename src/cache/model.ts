@@ -6,9 +6,11 @@ const MAX_TTL_SECONDS = 365 * 86_400;
 const RequestFields = {
   operation: Type.String({ pattern: OPERATION_PATTERN, description: "What the LLM was asked to do, e.g. summarize (A-Z a-z 0-9 _ . -, at most 64)" }),
   text: Type.String({ description: "The input text; only its SHA-256 digest enters the key" }),
+  // Checked by the cache service, not here: the framework would coerce a number, string or
+  // array into an object to fit a Record schema, giving unequal requests one key.
   options: Type.Optional(
-    Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
-      description: "Model options; canonicalised (sorted keys, types kept) before hashing",
+    Type.Unknown({
+      description: "Model options: a JSON object or null (anything else is refused with 422); canonicalised (sorted keys, types kept) before hashing",
     }),
   ),
   question: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: "Question for Q&A operations" })),
