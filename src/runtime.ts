@@ -1,6 +1,8 @@
 import type { Config } from "./config/model.ts";
 import { redisTarget } from "./config/redis-target.ts";
+import { ALONE, Coherence } from "./cache/coherence.ts";
 import { CacheKeyBuilder } from "./cache/key.ts";
+import { PromotionGuard } from "./cache/promotion-guard.ts";
 import { MemoryTier } from "./cache/memory-tier.ts";
 import { ResponseCache } from "./cache/service.ts";
 import type { Logger } from "./logging/logger.ts";
@@ -27,12 +29,16 @@ export async function createRuntime(config: Config, logger: Logger): Promise<{ c
         });
   const keys = new CacheKeyBuilder(config.keyPrefix);
   const memory = new MemoryTier({ maxEntries: config.memoryMaxEntries, maxBytes: config.memoryMaxBytes });
-  const coherence = redis !== null && config.coherence ? new (await import("./cache/coherence.ts")).Coherence({ memory, keys, redis, logger }) : null;
+  const guard = new PromotionGuard();
+  const coherence =
+    redis !== null && config.coherence ? new Coherence({ memory, keys, redis, guard, logger, boundMs: config.coherenceBoundMs }) : ALONE;
   const cache = new ResponseCache({
     keys,
     memory,
     redis,
     coherence,
+    guard,
+    startTimeoutMs: config.redisConnectTimeoutMs,
     monitor,
     logger,
     ttl: { defaultSeconds: config.defaultTtlSeconds, perOperation: config.operationTtls },

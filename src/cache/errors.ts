@@ -41,3 +41,11 @@ export class RedisUnavailableError extends Error {
     this.name = "RedisUnavailableError";
   }
 }
+
+/** Redis answered, but refused the command (out of memory, read-only replica): no tier change, but worth reporting. */
+export class RedisRefusedError extends RedisUnavailableError {
+  constructor(reason: string) {
+    super(reason);
+    this.name = "RedisRefusedError";
+  }
+}

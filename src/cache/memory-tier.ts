@@ -130,16 +130,16 @@ export class MemoryTier {
     return removed;
   }
 
-  /** O(n): drops entries stored before `time` (ms since the epoch). Returns how many. */
-  deleteStoredBefore(time: number): number {
-    let removed = 0;
+  /** O(n): no entry outlives `time` (ms since the epoch). Returns how many were shortened. */
+  capExpiry(time: number): number {
+    let capped = 0;
     for (const [, slot] of this.slots) {
-      if (this.storedAt[slot]! < time) {
-        this.remove(slot);
-        removed++;
+      if (this.expiresAt[slot]! > time) {
+        this.expiresAt[slot] = time;
+        capped++;
       }
     }
-    return removed;
+    return capped;
   }
 
   /** O(n). */

@@ -1,9 +1,11 @@
 import type { Logger } from "../logging/logger.ts";
 import type { TopologyTarget } from "../config/redis-target.ts";
-import { errorMessage, RedisUnavailableError } from "./errors.ts";
+import { ErrorReply } from "redis";
+import { errorMessage, RedisRefusedError, RedisUnavailableError } from "./errors.ts";
 import { createTopology, type NodeReport, type RedisTopology } from "./redis-topology.ts";
 
-export type RedisState = "connecting" | "connected" | "unavailable" | "failed" | "closed";
+/** error: Redis refused our credentials or certificate (retrying); unavailable: unreachable (retrying). */
+export type RedisState = "connecting" | "connected" | "unavailable" | "error" | "closed";
 
 export interface RedisTierOptions {
   readonly target: TopologyTarget;
@@ -35,36 +37,49 @@ const CERTIFICATE_ERRORS = new Set([
 ]);
 
 /**
- * Failures that retrying cannot fix: a refused password (WRONGPASS, NOAUTH) or a server
- * certificate we do not trust. Reconnecting after these would only loop.
+ * Failures a person must fix: a refused password (WRONGPASS, NOAUTH) or a server certificate
+ * we do not trust. They are reported as "error", and reconnection goes on at the slowest pace,
+ * so the tier comes back by itself once the password or certificate is fixed.
  */
-function isUnrecoverable(error: unknown): boolean {
+function isRefusal(error: unknown): boolean {
   const message = errorMessage(error);
   const code = (error as { code?: unknown } | null)?.code;
   return /WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(message) || (typeof code === "string" && CERTIFICATE_ERRORS.has(code));
 }
 
+/** How often a repeated warning (failed writes, refused credentials) may be logged. */
+const WARN_INTERVAL_MS = 10_000;
+
+export type RedisWrites = "ok" | "failing";
+
 /**
  * The shared tier, over a standalone server, a Cluster or Sentinel. Every command fails fast:
  * the offline queue is off (a command while disconnected rejects at once) and each call is
  * bounded by the command timeout, so a slow or dead Redis never holds a request longer than
- * that. Reconnection runs by itself with capped exponential backoff, except after a refused
- * password or certificate, which retrying cannot fix.
+ * that. Reconnection runs by itself with capped exponential backoff, forever: even a refused
+ * password or certificate is retried (at the slowest pace), since an operator may fix it.
+ *
+ * Failure rule: every method rejects with RedisUnavailableError when Redis cannot answer,
+ * and none waits longer than the command timeout.
  */
 export class RedisTier {
   private readonly topology: RedisTopology;
   private readonly options: RedisTierOptions;
   private stateValue: RedisState = "connecting";
   private lastErrorValue: string | null = null;
-  /** When a connection last failed with no recovery since: changes may have been missed. */
-  private suspectSince: number | null = null;
-  private readonly resyncListeners: ((since: number) => void)[] = [];
   /**
    * A slow Redis (connected, but not answering) would cost every request the whole command
    * timeout. After a few timeouts in a row Redis is skipped for a second, then tried again.
    */
   private consecutiveTimeouts = 0;
   private skipUntil = 0;
+  /** Writes refused by a reachable Redis (out of memory, read-only replica) are not connection losses. */
+  private writeFailures = 0;
+  private lastWriteFailureAt = 0;
+  private lastWriteOkAt = 0;
+  private lastWriteErrorValue: string | null = null;
+  private lastWriteWarnAt = 0;
+  private lastRefusalWarnAt = 0;
 
   constructor(options: RedisTierOptions) {
     this.options = options;
@@ -75,14 +90,13 @@ export class RedisTier {
         clientName: options.clientName,
         connectTimeoutMs: options.connectTimeoutMs,
         tlsCa: options.tlsCa,
-        reconnectDelay: (retries, cause) => (isUnrecoverable(cause) ? false : Math.min(50 * 2 ** retries, maxBackoff) + Math.floor(Math.random() * 50)),
+        reconnectDelay: (retries, cause) => (isRefusal(cause) ? maxBackoff : Math.min(50 * 2 ** retries, maxBackoff)) + Math.floor(Math.random() * 50),
       },
       {
         ready: () => this.onReady(),
         error: (error) => this.onError(error),
         down: () => {
           if (this.stateValue === "connected") this.stateValue = "unavailable";
-          this.suspectSince ??= Date.now();
         },
       },
     );
@@ -109,17 +123,14 @@ export class RedisTier {
     return this.skipUntil !== 0 && Date.now() < this.skipUntil;
   }
 
-  /** Where Redis is, with passwords masked. */
+  /** Where Redis is, with credentials masked. */
   get url(): string {
     return this.topology.description;
   }
 
-  /**
-   * Runs once commands flow again after a connection failed: messages from other sidecars
-   * may have been missed since `since`, so their copies cannot be trusted.
-   */
-  onResync(listener: (since: number) => void): void {
-    this.resyncListeners.push(listener);
+  /** failing: the last write Redis refused came after the last one it took. */
+  get writes(): { state: RedisWrites; failures: number; lastError: string | null } {
+    return { state: this.lastWriteFailureAt > this.lastWriteOkAt ? "failing" : "ok", failures: this.writeFailures, lastError: this.lastWriteErrorValue };
   }
 
   /**
@@ -130,9 +141,9 @@ export class RedisTier {
     const connecting = this.topology.connect().then(
       () => undefined,
       (error: unknown) => {
-        this.stateValue = "failed";
+        this.stateValue = "error";
         this.lastErrorValue = errorMessage(error);
-        this.options.logger.error("redis connection given up; serving from the memory tier only", { error: this.lastErrorValue });
+        this.options.logger.error("redis connection failed; serving from the memory tier only", { error: this.lastErrorValue });
       },
     );
     let timer: Timer | undefined;
@@ -141,17 +152,22 @@ export class RedisTier {
     });
     await Promise.race([connecting, waited]);
     clearTimeout(timer);
-    if (this.stateValue !== "connected" && this.stateValue !== "failed") {
+    if (this.stateValue !== "connected") {
       this.options.logger.warn("redis not reachable at start; serving from the memory tier and retrying", { redis: this.url, error: this.lastErrorValue });
     }
   }
 
+  /** Closes every connection, bounded by the command timeout. Never throws, whatever state Redis is in. */
   async close(): Promise<void> {
     this.stateValue = "closed";
     try {
       await this.bounded(this.topology.close(), "close");
     } catch {
-      this.topology.destroy();
+      try {
+        this.topology.destroy();
+      } catch {
+        // Already closed: nothing left to release.
+      }
     }
   }
 
@@ -168,11 +184,11 @@ export class RedisTier {
   }
 
   async set(key: string, value: Buffer, ttlMs: number): Promise<void> {
-    await this.run(() => this.topology.commands.set(key, value, { expiration: { type: "PX", value: Math.max(1, Math.round(ttlMs)) } }), "SET");
+    await this.write(() => this.topology.commands.set(key, value, { expiration: { type: "PX", value: Math.max(1, Math.round(ttlMs)) } }), "SET");
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await this.run(() => this.topology.commands.unlink(key), "UNLINK")) > 0;
+    return (await this.write(() => this.topology.commands.unlink(key), "UNLINK")) > 0;
   }
 
   /**
@@ -180,7 +196,7 @@ export class RedisTier {
    * (never KEYS, which blocks the server).
    */
   deleteMatching(glob: string): Promise<number> {
-    return this.topology.deleteMatching(glob, this.run, SCAN_BATCH);
+    return this.write(() => this.topology.deleteMatching(glob, this.run, SCAN_BATCH), "UNLINK");
   }
 
   publish(channel: string, message: string): Promise<number> {
@@ -188,8 +204,8 @@ export class RedisTier {
   }
 
   /** Subscribes on a dedicated connection that reconnects (and resubscribes) by itself. */
-  subscribe(channel: string, listener: (message: string) => void): Promise<void> {
-    return this.topology.subscribe(channel, listener);
+  subscribe(subscriptions: readonly { channel: string; listener: (message: string) => void }[], onLost: (error: unknown) => void): Promise<void> {
+    return this.topology.subscribe(subscriptions, onLost);
   }
 
   /** One report per node (each master and replica of a cluster). */
@@ -201,40 +217,52 @@ export class RedisTier {
     const wasDown = this.stateValue !== "connected";
     this.stateValue = "connected";
     if (wasDown) this.options.logger.info("redis connected", { redis: this.url, topology: this.kind });
-    this.resyncIfSuspect();
   }
 
   private onError(error: unknown): void {
     const message = errorMessage(error);
-    this.lastErrorValue = message;
-    if (this.stateValue !== "connecting") this.suspectSince ??= Date.now();
-    if (isUnrecoverable(error)) {
-      this.stateValue = "failed";
-      this.lastErrorValue = `connection refused for good: ${message}`;
-      this.options.logger.error("redis refused our credentials or certificate; serving from the memory tier only", { error: message });
+    if (this.stateValue === "closed") return;
+    if (isRefusal(error)) {
+      this.lastErrorValue = `refused: ${message}; retrying`;
+      if (!this.topology.isReady()) this.stateValue = "error";
+      if (Date.now() - this.lastRefusalWarnAt >= WARN_INTERVAL_MS) {
+        this.lastRefusalWarnAt = Date.now();
+        this.options.logger.error("redis refused our credentials or certificate; serving from the memory tier and retrying", { error: message });
+      }
       return;
     }
+    this.lastErrorValue = message;
     if (this.stateValue === "connected" && !this.topology.isReady()) {
       this.options.logger.warn("redis connection lost; serving from the memory tier", { error: message });
       this.stateValue = "unavailable";
-    } else if (this.stateValue === "connected") {
-      this.options.logger.warn("a redis connection failed; entries may have changed meanwhile", { error: message });
     }
   }
 
-  private resyncIfSuspect(): void {
-    const since = this.suspectSince;
-    if (since === null) return;
-    this.suspectSince = null;
-    for (const listener of this.resyncListeners) listener(since);
+  /** A write: Redis refusing it is counted, reported and logged (at most every 10 s). */
+  private async write<T>(command: () => Promise<T>, name: string): Promise<T> {
+    try {
+      const result = await this.run(command, name);
+      this.lastWriteOkAt = performance.now();
+      return result;
+    } catch (error) {
+      if (error instanceof RedisRefusedError) this.noteWriteFailure(error);
+      throw error;
+    }
+  }
+
+  private noteWriteFailure(error: unknown): void {
+    this.writeFailures++;
+    this.lastWriteFailureAt = performance.now();
+    this.lastWriteErrorValue = errorMessage(error);
+    if (Date.now() - this.lastWriteWarnAt < WARN_INTERVAL_MS) return;
+    this.lastWriteWarnAt = Date.now();
+    this.options.logger.warn("redis refused a write; entries live in the memory tier only", { error: this.lastWriteErrorValue, write_failures: this.writeFailures });
   }
 
   /** Fails at once when not connected; otherwise bounds the command by the timeout. */
   private readonly run = <T>(command: () => Promise<T>, name: string): Promise<T> => {
     if (!this.available) return Promise.reject(new RedisUnavailableError(this.stateValue));
-    const result = this.bounded(command(), name);
-    if (this.suspectSince !== null) void result.then(() => this.resyncIfSuspect(), () => {});
-    return result;
+    return this.bounded(command(), name);
   };
 
   private bounded<T>(promise: Promise<T>, name: string): Promise<T> {
@@ -256,7 +284,9 @@ export class RedisTier {
       (error: unknown) => {
         clearTimeout(timer);
         if (error instanceof RedisUnavailableError && error.message.includes("timed out")) this.noteTimeout();
-        throw error instanceof RedisUnavailableError ? error : new RedisUnavailableError(`${name} failed: ${errorMessage(error)}`);
+        if (error instanceof RedisUnavailableError) throw error;
+        // An error reply (OOM, READONLY...) comes from a Redis that is up but will not do it.
+        throw error instanceof ErrorReply ? new RedisRefusedError(`${name} refused: ${errorMessage(error)}`) : new RedisUnavailableError(`${name} failed: ${errorMessage(error)}`);
       },
     );
   }

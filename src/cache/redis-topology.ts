@@ -48,8 +48,16 @@ export interface RedisTopology {
   /** SCAN every master for the glob and UNLINK what matches; returns how many keys went. */
   deleteMatching(glob: string, run: Runner, batch: number): Promise<number>;
   nodes(run: Runner): Promise<NodeReport[]>;
-  /** Subscribes on a connection of its own; `events.error` hears about its failures too. */
-  subscribe(channel: string, listener: (message: string) => void): Promise<void>;
+  /**
+   * Subscribes on a connection of its own, which resubscribes after reconnecting; `onLost`
+   * hears every failure of it (messages published meanwhile are lost).
+   */
+  subscribe(subscriptions: readonly Subscription[], onLost: (error: unknown) => void): Promise<void>;
+}
+
+export interface Subscription {
+  readonly channel: string;
+  readonly listener: (message: string) => void;
 }
 
 export interface ConnectionOptions {
@@ -142,11 +150,14 @@ function standalone(target: Extract<TopologyTarget, { kind: "standalone" }>, opt
     async nodes(run) {
       return [await report(redactUrl(url), "master", run, client)];
     },
-    async subscribe(channel, listener) {
-      subscriber = client.duplicate();
-      subscriber.on("error", (error: unknown) => events.error(error));
-      await subscriber.connect();
-      await subscriber.subscribe(channel, listener);
+    async subscribe(subscriptions, onLost) {
+      const connection = client.duplicate();
+      subscriber = connection;
+      // Its failures are coherence's concern, not the command connection's state.
+      connection.on("error", (error: unknown) => onLost(error));
+      connection.on("end", () => onLost(new Error("subscriber connection closed")));
+      await connection.connect();
+      for (const { channel, listener } of subscriptions) await connection.subscribe(channel, listener);
     },
   };
 }
@@ -172,8 +183,12 @@ function cluster(target: Extract<TopologyTarget, { kind: "cluster" }>, options: 
     events.down();
   });
   client.on("error", (error: unknown) => events.error(error));
-  // A node's connection failing means pub/sub messages may have been missed.
-  client.on("node-error", (error: unknown) => events.error(error));
+  // A node's connection failing may be the one that carries pub/sub messages.
+  const lostListeners: ((error: unknown) => void)[] = [];
+  client.on("node-error", (error: unknown) => {
+    events.error(error);
+    for (const onLost of lostListeners) onLost(error);
+  });
   const commands = client.withTypeMapping(binaryReplies) as unknown as CacheCommands;
   const shards = () => [
     ...client.masters.map((node) => ({ node, role: "master" as const })),
@@ -217,8 +232,9 @@ function cluster(target: Extract<TopologyTarget, { kind: "cluster" }>, options: 
         }),
       );
     },
-    async subscribe(channel, listener) {
-      await client.subscribe(channel, listener);
+    async subscribe(subscriptions, onLost) {
+      lostListeners.push(onLost);
+      for (const { channel, listener } of subscriptions) await client.subscribe(channel, listener);
     },
   };
 }
@@ -231,9 +247,11 @@ function sentinel(target: Extract<TopologyTarget, { kind: "sentinel" }>, options
     sentinelClientOptions: { socket: { connectTimeout: options.connectTimeoutMs } },
   });
   let ready = false;
+  const lostListeners: ((error: unknown) => void)[] = [];
   client.on("error", (error: unknown) => {
     ready = false;
     events.error(error);
+    for (const onLost of lostListeners) onLost(error);
   });
   client.on("topology-change", () => events.error(new Error("sentinel topology changed")));
   const commands = client.withTypeMapping(binaryReplies) as unknown as CacheCommands;
@@ -260,8 +278,9 @@ function sentinel(target: Extract<TopologyTarget, { kind: "sentinel" }>, options
       const address = master ? `${master.host}:${master.port}` : "unknown";
       return [await report(address, "master", run, client)];
     },
-    async subscribe(channel, listener) {
-      await client.subscribe(channel, listener);
+    async subscribe(subscriptions, onLost) {
+      lostListeners.push(onLost);
+      for (const { channel, listener } of subscriptions) await client.subscribe(channel, listener);
     },
   };
 }

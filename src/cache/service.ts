@@ -5,7 +5,8 @@ import { InvalidInputError, LimitExceededError, NotStoredError, RedisUnavailable
 import { globMatch, patternProblem } from "./glob.ts";
 import { CacheKeyBuilder, type KeyParts } from "./key.ts";
 import type { MemoryTier } from "./memory-tier.ts";
-import type { Coherence } from "./coherence.ts";
+import { ALONE, type MemoryCoherence } from "./coherence.ts";
+import { PromotionGuard } from "./promotion-guard.ts";
 import type { RedisTier } from "./redis-tier.ts";
 
 export interface CacheLimits {
@@ -15,6 +16,7 @@ export interface CacheLimits {
 
 export interface TtlPolicy {
   readonly defaultSeconds: number;
+  /** Own properties only are read: an operation named "constructor" has no inherited TTL. */
   readonly perOperation: Readonly<Record<string, number>>;
 }
 
@@ -23,8 +25,12 @@ export interface CacheServiceOptions {
   readonly memory: MemoryTier;
   /** null: memory tier only. */
   readonly redis: RedisTier | null;
-  /** Announces changes to other sidecars on the same Redis; null when alone or disabled. */
-  readonly coherence?: Coherence | null;
+  /** Announces changes to other sidecars on the same Redis; ALONE when there are none to tell. */
+  readonly coherence?: MemoryCoherence;
+  /** Shared with coherence, which reports other sidecars' changes to it. */
+  readonly guard?: PromotionGuard;
+  /** How long start() waits for Redis and for coherence to listen. */
+  readonly startTimeoutMs?: number;
   readonly monitor: PerformanceMonitor;
   readonly logger: Logger;
   readonly ttl: TtlPolicy;
@@ -37,7 +43,12 @@ export type LookupResult =
   | { hit: true; key: string; json: string; tier: HitTier; ageSeconds: number | null }
   | { hit: false; key: string };
 
-export interface StoreRequest extends KeyParts {
+/** What a caller names: like KeyParts, but `options` is not yet checked to be an object. */
+export interface RequestParts extends Omit<KeyParts, "options"> {
+  readonly options?: unknown;
+}
+
+export interface StoreRequest extends RequestParts {
   readonly response: unknown;
   readonly ttlSeconds?: number;
 }
@@ -87,8 +98,11 @@ export class ResponseCache {
   readonly keys: CacheKeyBuilder;
   readonly memory: MemoryTier;
   readonly redis: RedisTier | null;
-  readonly coherence: Coherence | null;
+  readonly coherence: MemoryCoherence;
   readonly monitor: PerformanceMonitor;
+  private readonly guard: PromotionGuard;
+  private readonly operationTtls: ReadonlyMap<string, number>;
+  private readonly startTimeoutMs: number | undefined;
   private readonly logger: Logger;
   private readonly ttl: TtlPolicy;
   private readonly compression: CompressionPolicy;
@@ -99,7 +113,10 @@ export class ResponseCache {
     this.keys = options.keys;
     this.memory = options.memory;
     this.redis = options.redis;
-    this.coherence = options.coherence ?? null;
+    this.coherence = options.coherence ?? ALONE;
+    this.guard = options.guard ?? new PromotionGuard();
+    this.operationTtls = new Map(Object.entries(options.ttl.perOperation));
+    this.startTimeoutMs = options.startTimeoutMs;
     this.monitor = options.monitor;
     this.logger = options.logger;
     this.ttl = options.ttl;
@@ -108,29 +125,35 @@ export class ResponseCache {
     this.now = options.now ?? Date.now;
   }
 
-  /** Connects Redis (bounded wait, never throws) and joins the coherence channel. */
+  /** Connects Redis and joins the coherence channel, each with a bounded wait; never throws. */
   async start(): Promise<void> {
     if (this.redis === null) return;
-    await this.redis.start();
-    this.coherence?.start();
+    await this.redis.start(this.startTimeoutMs);
+    // Unreachable Redis: no point waiting for heartbeats; coherence listens once it is back.
+    await this.coherence.start(this.redis.available ? (this.startTimeoutMs ?? 2000) : 0);
   }
 
   ttlFor(operation: string): number {
-    return this.ttl.perOperation[operation] ?? this.ttl.defaultSeconds;
+    return this.operationTtls.get(operation) ?? this.ttl.defaultSeconds;
   }
 
   /** Builds the key for a request, enforcing the text limit and recording the cost. */
-  keyFor(parts: KeyParts): string {
+  keyFor(parts: RequestParts): string {
+    const { options } = parts;
+    // Coercing a number, string or array into options would give unequal requests one key.
+    if (options !== undefined && options !== null && !isPlainObject(options)) {
+      throw new InvalidInputError("options", "options must be a JSON object or null");
+    }
     checkSize("text", parts.text, "CACHE_MAX_TEXT_BYTES", this.limits.maxTextBytes);
     if (parts.question) checkSize("question", parts.question, "CACHE_MAX_TEXT_BYTES", this.limits.maxTextBytes);
     const started = Bun.nanoseconds();
-    const key = this.keys.build(parts);
+    const key = this.keys.build({ operation: parts.operation, text: parts.text, options, question: parts.question });
     this.monitor.recordKeyGeneration(Bun.nanoseconds() - started, parts.text.length);
     return key;
   }
 
   /** Memory tier first (O(1)), then Redis with a bounded wait; a Redis hit is promoted. */
-  async lookup(parts: KeyParts): Promise<LookupResult> {
+  async lookup(parts: RequestParts): Promise<LookupResult> {
     const key = this.keyFor(parts);
     const started = Bun.nanoseconds();
     const now = this.now();
@@ -139,13 +162,13 @@ export class ResponseCache {
       this.monitor.recordOperation("get", Bun.nanoseconds() - started, "memory");
       return { hit: true, key, json: local.json, tier: "memory", ageSeconds: (now - local.storedAt) / 1000 };
     }
-    const generation = this.coherence?.generation ?? 0;
+    const since = this.guard.begin();
     const remote = await this.readRedis(key);
     if (remote !== null) {
       const expiresAt = Number.isNaN(remote.expiresAt) ? now + this.ttlFor(parts.operation) * 1000 : remote.expiresAt;
-      // Another sidecar's change that arrived during the read may concern this very value.
-      if (this.coherence === null || this.coherence.mayPromote(key, generation, remote.storedAt)) {
-        this.memory.set(key, remote.json, expiresAt, Number.isNaN(remote.storedAt) ? now : remote.storedAt);
+      // A change to this key during the read (here or on another sidecar) may be newer than the value read.
+      if (this.guard.mayPromote(key, since)) {
+        this.memory.set(key, remote.json, this.coherence.memoryExpiry(expiresAt, this.now()), Number.isNaN(remote.storedAt) ? now : remote.storedAt);
       }
       this.monitor.recordOperation("get", Bun.nanoseconds() - started, "redis");
       return { hit: true, key, json: remote.json, tier: "redis", ageSeconds: Number.isNaN(remote.storedAt) ? null : (now - remote.storedAt) / 1000 };
@@ -163,13 +186,13 @@ export class ResponseCache {
     const now = this.now();
     const expiresAt = now + ttlSeconds * 1000;
     const tiers: TierName[] = [];
-    if (this.memory.set(key, json, expiresAt, now)) tiers.push("memory");
-
     let compressed = false;
     let codec = "none";
     let storedBytes = Buffer.byteLength(json);
-    // With Redis down there is nothing to compress for.
-    if (this.redis?.available) {
+    await this.guard.changingKey(key, async () => {
+      if (this.memory.set(key, json, this.coherence.memoryExpiry(expiresAt, now), now)) tiers.push("memory");
+      // With Redis down there is nothing to compress for.
+      if (!this.redis?.available) return;
       const encoded = encodeValue(json, now, expiresAt, this.compression);
       if (encoded.compressNs > 0) this.monitor.recordCompression(encoded.originalBytes, encoded.payloadBytes, encoded.compressNs);
       compressed = encoded.codec !== "none";
@@ -177,9 +200,9 @@ export class ResponseCache {
       storedBytes = encoded.bytes.byteLength;
       if (await this.writeRedis(key, encoded.bytes, ttlSeconds * 1000)) {
         tiers.push("redis");
-        this.coherence?.announceKey(key, now);
+        this.coherence.announceKey(key, now);
       }
-    }
+    });
     this.monitor.recordOperation("set", Bun.nanoseconds() - started);
     if (tiers.length === 0) {
       throw new NotStoredError(
@@ -217,17 +240,19 @@ export class ResponseCache {
     this.checkKey(key);
     const started = Bun.nanoseconds();
     const tiers: TierName[] = [];
-    if (this.memory.delete(key)) tiers.push("memory");
     let complete = true;
-    if (this.redis !== null) {
+    const redis = this.redis;
+    await this.guard.changingKey(key, async () => {
+      if (this.memory.delete(key)) tiers.push("memory");
+      if (redis === null) return;
       try {
-        if (await this.redis.delete(key)) tiers.push("redis");
-        this.coherence?.announceKey(key);
+        if (await redis.delete(key)) tiers.push("redis");
+        this.coherence.announceKey(key);
       } catch (error) {
         complete = false;
         this.noteRedisFailure("delete", error);
       }
-    }
+    });
     this.monitor.recordOperation("delete", Bun.nanoseconds() - started);
     return { deleted: tiers.length > 0, tiers, complete };
   }
@@ -241,19 +266,23 @@ export class ResponseCache {
     if (problem !== null) throw new InvalidInputError("pattern", problem);
     const started = Bun.nanoseconds();
     const glob = pattern === "" ? `${this.keys.prefix}*` : `${this.keys.prefix}*${pattern}*`;
-    const memoryKeysRemoved = this.memory.deleteMatching((key) => globMatch(glob, key));
-    let redisKeysRemoved = 0;
-    let redis: InvalidationResult["redis"] = "disabled";
-    if (this.redis !== null) {
-      try {
-        redisKeysRemoved = await this.redis.deleteMatching(glob);
-        redis = "ok";
-        this.coherence?.announceGlob(glob);
-      } catch (error) {
-        redis = "unavailable";
-        this.noteRedisFailure("invalidate", error);
+    const tier = this.redis;
+    const { memoryKeysRemoved, redisKeysRemoved, redis } = await this.guard.changingGlob(glob, async () => {
+      const memoryKeysRemoved = this.memory.deleteMatching((key) => globMatch(glob, key));
+      let redis: InvalidationResult["redis"] = "disabled";
+      let redisKeysRemoved = 0;
+      if (tier !== null) {
+        try {
+          redisKeysRemoved = await tier.deleteMatching(glob);
+          redis = "ok";
+          this.coherence.announceGlob(glob);
+        } catch (error) {
+          redis = "unavailable";
+          this.noteRedisFailure("invalidate", error);
+        }
       }
-    }
+      return { memoryKeysRemoved, redisKeysRemoved, redis };
+    });
     const elapsed = Bun.nanoseconds() - started;
     // A key held by both tiers counts once; Redis holds every key the memory tier does when it is up.
     const keysRemoved = redis === "ok" ? Math.max(redisKeysRemoved, memoryKeysRemoved) : memoryKeysRemoved;
@@ -266,7 +295,7 @@ export class ResponseCache {
   redisStatus(): RedisStatusName | "disabled" {
     if (this.redis === null) return "disabled";
     if (this.redis.available) return "connected";
-    return this.redis.state === "failed" ? "error" : "unavailable";
+    return this.redis.state === "error" ? "error" : "unavailable";
   }
 
   /** Feeds the monitor's memory trend; called by a timer and on every status or metrics read. */
@@ -279,6 +308,7 @@ export class ResponseCache {
   }
 
   async close(): Promise<void> {
+    this.coherence.stop();
     await this.redis?.close();
   }
 
@@ -326,6 +356,12 @@ export class ResponseCache {
     }
     this.logger.debug("redis call failed; memory tier answered", { operation, error: error.message });
   }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 /** UTF-8 size check that skips encoding whenever the UTF-16 length already decides it. */

@@ -37,6 +37,7 @@ export function loadConfig(env: Environment): Config {
     redisSentinelMaster: values.REDIS_SENTINEL_MASTER as string,
     redisPassword: (values.REDIS_PASSWORD as string | null | undefined) ?? null,
     coherence: values.CACHE_COHERENCE as boolean,
+    coherenceBoundMs: values.CACHE_COHERENCE_BOUND_MS as number,
     redisCommandTimeoutMs: values.REDIS_COMMAND_TIMEOUT_MS as number,
     redisConnectTimeoutMs: values.REDIS_CONNECT_TIMEOUT_MS as number,
     keyPrefix: values.CACHE_KEY_PREFIX as string,
@@ -49,6 +50,7 @@ export function loadConfig(env: Environment): Config {
     maxTextBytes: values.CACHE_MAX_TEXT_BYTES as number,
     maxResponseBytes: values.CACHE_MAX_RESPONSE_BYTES as number,
     maxBodyBytes: values.MAX_BODY_BYTES as number,
+    maxInflightBodyBytes: values.MAX_INFLIGHT_BODY_BYTES as number,
     monitoringEnabled: values.MONITORING_ENABLED as boolean,
     monitorRetentionHours: values.MONITOR_RETENTION_HOURS as number,
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS as number,
@@ -64,6 +66,10 @@ export function loadConfig(env: Environment): Config {
   }
   if (config.maxTextBytes > config.maxBodyBytes || config.maxResponseBytes > config.maxBodyBytes) {
     throw new ConfigError("MAX_BODY_BYTES", `${config.maxBodyBytes} bytes is below CACHE_MAX_TEXT_BYTES or CACHE_MAX_RESPONSE_BYTES`, "a body limit at least as large as both");
+  }
+  if (config.maxInflightBodyBytes < config.maxBodyBytes) {
+    // Otherwise a body within MAX_BODY_BYTES could never be read.
+    throw new ConfigError("MAX_INFLIGHT_BODY_BYTES", `${config.maxInflightBodyBytes} bytes is below MAX_BODY_BYTES (${config.maxBodyBytes} bytes)`, "a bound at least as large as MAX_BODY_BYTES");
   }
   // The per-variable parsers already checked each value; this guards the assembled object.
   const firstError = Value.Errors(ConfigSchema, config).First();

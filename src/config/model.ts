@@ -28,6 +28,8 @@ export const ConfigSchema = Type.Object({
   redisPassword: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
   /** Tell other sidecars on the same Redis about changes, and listen to theirs. */
   coherence: Type.Boolean(),
+  /** Staleness bound across sidecars: heartbeats notice lost pub/sub messages within it. */
+  coherenceBoundMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
   /** PEM of the CA that signs the server certificate, for rediss:// with a private CA. */
   redisTlsCa: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
   redisCommandTimeoutMs: PositiveInt(60_000),
@@ -42,6 +44,8 @@ export const ConfigSchema = Type.Object({
   maxTextBytes: PositiveInt(256 * 1024 ** 2),
   maxResponseBytes: PositiveInt(256 * 1024 ** 2),
   maxBodyBytes: PositiveInt(512 * 1024 ** 2),
+  /** Request-body bytes held at once across all requests; at least maxBodyBytes. */
+  maxInflightBodyBytes: PositiveInt(64 * 1024 ** 3),
   monitoringEnabled: Type.Boolean(),
   monitorRetentionHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 7 }),
   shutdownTimeoutMs: PositiveInt(600_000),

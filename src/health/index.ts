@@ -5,10 +5,18 @@ export const HealthResponse = t.Object({ status: t.Literal("ok"), version: t.Str
 
 export const ReadyResponse = t.Object(
   {
-    status: t.Union([t.Literal("ready"), t.Literal("degraded")], { description: "degraded: Redis is configured but unreachable; the memory tier still serves" }),
+    status: t.Union([t.Literal("ready"), t.Literal("degraded")], {
+      description: "degraded: Redis is configured but unreachable, refuses writes, or coherence is lost; the memory tier still serves",
+    }),
     tiers: t.Object({
       memory: t.Object({ status: t.Union([t.Literal("up"), t.Literal("disabled")]), entries: t.Integer() }),
-      redis: t.Object({ status: t.Union([t.Literal("connected"), t.Literal("unavailable"), t.Literal("error"), t.Literal("disabled")]) }),
+      redis: t.Object({
+        status: t.Union([t.Literal("connected"), t.Literal("unavailable"), t.Literal("error"), t.Literal("disabled")]),
+        writes: t.Optional(t.Union([t.Literal("ok"), t.Literal("failing")], { description: "failing: Redis refuses writes; new entries live in memory only" })),
+        coherence: t.Optional(
+          t.Union([t.Literal("listening"), t.Literal("lost")], { description: "lost: other sidecars' changes may be missed; memory copies live at most half the bound" }),
+        ),
+      }),
     }),
   },
   { $id: "ReadyResponse" },
@@ -28,11 +36,14 @@ export const healthController = (cache: ResponseCache, version: string, startedA
       "/ready",
       () => {
         const redis = cache.redisStatus();
+        const writes = cache.redis?.writes.state;
+        const coherence = cache.coherence.stats?.state;
+        const healthy = redis === "disabled" || (redis === "connected" && writes !== "failing" && coherence !== "lost");
         return {
-          status: redis === "connected" || redis === "disabled" ? ("ready" as const) : ("degraded" as const),
+          status: healthy ? ("ready" as const) : ("degraded" as const),
           tiers: {
             memory: { status: cache.memory.enabled ? ("up" as const) : ("disabled" as const), entries: cache.memory.size },
-            redis: { status: redis },
+            redis: { status: redis, ...(writes === undefined ? {} : { writes }), ...(coherence === undefined ? {} : { coherence }) },
           },
         };
       },

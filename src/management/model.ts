@@ -27,9 +27,26 @@ export const RedisStatus = Type.Object({
       { description: "Every Redis node: the server, or each master and replica of a cluster" },
     ),
   ),
+  writes: Type.Optional(
+    Type.Union([Type.Literal("ok"), Type.Literal("failing")], {
+      description: "failing: Redis refuses writes (out of memory, read-only replica); new entries live in the memory tier only",
+    }),
+  ),
+  write_failures: Type.Optional(Type.Integer({ description: "Writes Redis refused or did not answer in time while connected" })),
+  last_write_error: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   coherence: Type.Optional(
     Type.Object(
-      { channel: Type.String(), instance: Type.String(), published: Type.Integer(), received: Type.Integer() },
+      {
+        channel: Type.String(),
+        instance: Type.String(),
+        published: Type.Integer(),
+        received: Type.Integer(),
+        state: Type.Union([Type.Literal("listening"), Type.Literal("lost")], {
+          description: "lost: other sidecars' changes may be missed; memory copies then live at most CACHE_COHERENCE_BOUND_MS/2",
+        }),
+        resyncs: Type.Integer({ description: "Times the memory tier was emptied after coherence came back" }),
+        unsent: Type.Integer({ description: "Announcements waiting for Redis to take them" }),
+      },
       { description: "Pub/sub channel that keeps sidecars' memory tiers coherent" },
     ),
   ),

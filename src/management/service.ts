@@ -126,7 +126,10 @@ export class ManagementService {
       state: redis.state,
       url: redis.url,
       last_error: redis.lastError,
-      ...(this.cache.coherence ? { coherence: this.cache.coherence.stats } : {}),
+      writes: redis.writes.state,
+      write_failures: redis.writes.failures,
+      last_write_error: redis.writes.lastError,
+      ...(this.cache.coherence.stats ? { coherence: this.cache.coherence.stats } : {}),
     };
     if (status !== "connected") return { status: status === "error" ? "error" : "unavailable", ...base };
     const nodes = await redis.nodes();

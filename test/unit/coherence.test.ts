@@ -1,31 +1,52 @@
 import { describe, expect, test } from "bun:test";
-import { Coherence } from "../../src/cache/coherence.ts";
+import { Coherence, type CoherenceChannel } from "../../src/cache/coherence.ts";
 import { CacheKeyBuilder } from "../../src/cache/key.ts";
 import { MemoryTier } from "../../src/cache/memory-tier.ts";
-import type { RedisTier } from "../../src/cache/redis-tier.ts";
+import { PromotionGuard } from "../../src/cache/promotion-guard.ts";
 import { createMemoryLogger } from "../support/logger.ts";
 
 /**
- * The promotion rule depends on the order in which a read and a message interleave, which a
- * real Redis cannot be made to produce on demand; the messages are fed directly here (the
- * integration tests in test/scale cover the channel itself).
+ * The promotion rule and the heartbeat logic depend on the order in which reads, messages and
+ * failures interleave, which a real Redis cannot be made to produce on demand: they are driven
+ * directly here. test/scale and test/engine cover the real channel.
  */
 function setup() {
+  let clock = 1_000_000;
+  const now = () => clock;
   const keys = new CacheKeyBuilder("ai_cache");
-  const memory = new MemoryTier({ maxEntries: 100, maxBytes: 1 << 20 });
-  const published: string[] = [];
-  const redis = { publish: async (_channel: string, message: string) => published.push(message) } as unknown as RedisTier;
-  const coherence = new Coherence({ memory, keys, redis, logger: createMemoryLogger() });
+  const memory = new MemoryTier({ maxEntries: 100, maxBytes: 1 << 20, now });
+  const guard = new PromotionGuard();
+  const published: { channel: string; message: string }[] = [];
+  let refuse = false;
+  const channel: CoherenceChannel = {
+    publish: async (name, message) => {
+      if (refuse) throw new Error("unreachable");
+      published.push({ channel: name, message });
+      return 1;
+    },
+    subscribe: async () => {},
+  };
+  const logger = createMemoryLogger();
+  const coherence = new Coherence({ memory, keys, redis: channel, guard, logger, boundMs: 800, now });
   const key = keys.build({ operation: "qa", text: "t" });
   const other = keys.build({ operation: "qa", text: "u" });
-  return { keys, memory, coherence, key, other, published };
+  /** Delivers our own heartbeats as Redis would. */
+  const deliverHeartbeats = () => {
+    for (const { channel: name, message } of published.splice(0)) if (name.includes(":heartbeat:")) coherence.heard(message);
+  };
+  return {
+    keys, memory, guard, coherence, key, other, published, logger, deliverHeartbeats,
+    advance: (ms: number) => (clock += ms),
+    refuse: (value: boolean) => (refuse = value),
+    now,
+  };
 }
 
 describe("coherence messages", () => {
   test("a key message drops that key only; a glob message drops what matches", () => {
-    const { memory, coherence, key, other } = setup();
-    memory.set(key, "1", Date.now() + 60_000);
-    memory.set(other, "2", Date.now() + 60_000);
+    const { memory, coherence, key, other, now } = setup();
+    memory.set(key, "1", now() + 60_000);
+    memory.set(other, "2", now() + 60_000);
     coherence.apply(JSON.stringify({ from: "peer", key }));
     expect([memory.get(key), memory.get(other)?.json]).toEqual([undefined, "2"]);
     coherence.apply(JSON.stringify({ from: "peer", glob: "ai_cache:*op:qa|*" }));
@@ -33,54 +54,157 @@ describe("coherence messages", () => {
   });
 
   test("its own, malformed and foreign-prefix messages are ignored", () => {
-    const { memory, coherence, key } = setup();
-    memory.set(key, "1", Date.now() + 60_000);
+    const { memory, coherence, key, now } = setup();
+    memory.set(key, "1", now() + 60_000);
     for (const raw of [JSON.stringify({ from: coherence.instance, key }), "not json", "null", JSON.stringify({ from: "peer", glob: "*" }), JSON.stringify({ from: "peer", key: "session:1" })]) {
       coherence.apply(raw);
     }
     expect(memory.get(key)?.json).toBe("1");
+    expect(coherence.stats.received).toBe(0);
   });
 
-  test("announcements carry the instance, the key and the stored-at time", () => {
-    const { coherence, key, published } = setup();
+  test("announcements carry the instance and the key; one Redis did not take is sent again in order", async () => {
+    const { coherence, key, published, refuse } = setup();
+    const announcements = () => published.filter((p) => p.channel === coherence.channel).map((p) => JSON.parse(p.message));
     coherence.announceKey(key, 1234.5);
+    refuse(true);
     coherence.announceKey(key);
     coherence.announceGlob("ai_cache:*");
-    expect(published.map((m) => JSON.parse(m))).toEqual([
+    await Bun.sleep(0);
+    expect(announcements()).toEqual([{ from: coherence.instance, key, at: 1234.5 }]);
+    expect(coherence.stats.unsent).toBe(2);
+    refuse(false);
+    coherence.tick();
+    await Bun.sleep(0);
+    expect(announcements()).toEqual([
       { from: coherence.instance, key, at: 1234.5 },
       { from: coherence.instance, key },
       { from: coherence.instance, glob: "ai_cache:*" },
     ]);
+    expect(coherence.stats.unsent).toBe(0);
   });
 });
 
 describe("promotion of a value read from Redis", () => {
-  test("allowed when nothing arrived during the read, or only changes to other keys", () => {
-    const { coherence, key, other } = setup();
-    const since = coherence.generation;
-    expect(coherence.mayPromote(key, since, 100)).toBe(true);
-    coherence.apply(JSON.stringify({ from: "peer", key: other, at: 5 }));
-    expect(coherence.mayPromote(key, since, 100)).toBe(true);
+  test("allowed when nothing changed during the read, or only other keys", () => {
+    const { guard, key, other } = setup();
+    const since = guard.begin();
+    expect(guard.mayPromote(key, since)).toBe(true);
+    guard.keyChanged(other);
+    expect(guard.mayPromote(key, since)).toBe(true);
   });
 
-  test("allowed when the change is the very write that was read, refused otherwise", () => {
-    const { coherence, key } = setup();
-    const since = coherence.generation;
-    coherence.apply(JSON.stringify({ from: "peer", key, at: 100 }));
-    expect(coherence.mayPromote(key, since, 100)).toBe(true);
-    expect(coherence.mayPromote(key, since, 99)).toBe(false);
-    const later = coherence.generation;
-    coherence.apply(JSON.stringify({ from: "peer", key }));
-    expect(coherence.mayPromote(key, later, 100)).toBe(false);
+  test("refused when the key changed during the read, or any glob, or more changes than are remembered", () => {
+    const { guard, key, keys } = setup();
+    let since = guard.begin();
+    guard.keyChanged(key);
+    expect(guard.mayPromote(key, since)).toBe(false);
+    since = guard.begin();
+    guard.globChanged();
+    expect(guard.mayPromote(key, since)).toBe(false);
+    since = guard.begin();
+    for (let i = 0; i < 1100; i++) guard.keyChanged(keys.build({ operation: "x", text: String(i) }));
+    expect(guard.mayPromote(key, since)).toBe(false);
+    since = guard.begin();
+    guard.forgetAll();
+    expect(guard.mayPromote(key, since)).toBe(false);
   });
 
-  test("refused after an invalidation, or when more changes arrived than are remembered", () => {
-    const { coherence, key, keys } = setup();
-    const since = coherence.generation;
-    coherence.apply(JSON.stringify({ from: "peer", glob: "ai_cache:*op:other*" }));
-    expect(coherence.mayPromote(key, since, 1)).toBe(false);
-    const next = coherence.generation;
-    for (let i = 0; i < 1100; i++) coherence.apply(JSON.stringify({ from: "peer", key: keys.build({ operation: "x", text: String(i) }) }));
-    expect(coherence.mayPromote(key, next, 1)).toBe(false);
+  test("refused for a read that starts and ends inside a local change, allowed after it", async () => {
+    const { guard, key, other } = setup();
+    let inside: boolean[] = [];
+    await guard.changingKey(key, async () => {
+      const since = guard.begin();
+      inside = [guard.mayPromote(key, since), guard.mayPromote(other, since)];
+    });
+    expect(inside).toEqual([false, true]);
+    expect(guard.mayPromote(key, guard.begin())).toBe(true);
+    await guard.changingGlob("ai_cache:*op:qa|txt:*", async () => {
+      const since = guard.begin();
+      inside = [guard.mayPromote(key, since), guard.mayPromote("ai_cache:op:zz|txt:0", since)];
+    });
+    expect(inside).toEqual([false, true]);
+  });
+
+  test("a failed local change still ends", async () => {
+    const { guard, key } = setup();
+    await expect(guard.changingKey(key, async () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    expect(guard.mayPromote(key, guard.begin())).toBe(true);
+  });
+});
+
+describe("hearing our own heartbeats", () => {
+  test("starts lost, listens once a heartbeat comes back, without emptying the memory tier the first time", async () => {
+    const { coherence, memory, key, now, deliverHeartbeats } = setup();
+    expect(coherence.stats.state).toBe("lost");
+    const started = coherence.start(10_000);
+    memory.set(key, "1", now() + 60_000);
+    await Bun.sleep(0);
+    deliverHeartbeats();
+    await started;
+    expect(coherence.stats.state).toBe("listening");
+    expect(memory.get(key)?.json).toBe("1");
+    coherence.stop();
+  });
+
+  test("silence past 3/8 of the bound: lost, and every memory copy lives at most half the bound", async () => {
+    const { coherence, memory, key, now, advance, deliverHeartbeats } = setup();
+    coherence.tick();
+    await Bun.sleep(0);
+    deliverHeartbeats();
+    memory.set(key, "1", now() + 60_000);
+    expect(coherence.memoryExpiry(now() + 60_000, now())).toBe(now() + 60_000);
+    advance(301);
+    coherence.tick();
+    expect(coherence.stats.state).toBe("lost");
+    expect(memory.get(key)?.expiresAt).toBe(now() + 400);
+    expect(coherence.memoryExpiry(now() + 60_000, now())).toBe(now() + 400);
+    advance(401);
+    expect(memory.get(key)).toBeUndefined();
+  });
+
+  test("a heartbeat after a loss resyncs: memory emptied, reads in flight not promoted", async () => {
+    const { coherence, memory, guard, key, now, deliverHeartbeats } = setup();
+    coherence.tick();
+    await Bun.sleep(0);
+    deliverHeartbeats();
+    memory.set(key, "1", now() + 60_000);
+    const since = guard.begin();
+    coherence.lose("the subscriber's connection failed");
+    coherence.tick();
+    await Bun.sleep(0);
+    deliverHeartbeats();
+    expect(coherence.stats).toMatchObject({ state: "listening", resyncs: 1 });
+    expect(memory.size).toBe(0);
+    expect(guard.mayPromote(key, since)).toBe(false);
+  });
+
+  test("a gap in the heartbeat numbers resyncs even when the connection never reported a failure", async () => {
+    const { coherence, memory, key, now, published, deliverHeartbeats } = setup();
+    coherence.tick();
+    await Bun.sleep(0);
+    deliverHeartbeats();
+    memory.set(key, "1", now() + 60_000);
+    coherence.tick();
+    await Bun.sleep(0);
+    published.splice(0); // this heartbeat is lost on the way
+    coherence.tick();
+    await Bun.sleep(0);
+    deliverHeartbeats();
+    expect(coherence.stats.resyncs).toBe(1);
+    expect(memory.size).toBe(0);
+  });
+
+  test("heartbeats that arrive in order change nothing; garbage is ignored", async () => {
+    const { coherence, memory, key, now, deliverHeartbeats } = setup();
+    for (let i = 0; i < 5; i++) {
+      coherence.tick();
+      await Bun.sleep(0);
+      deliverHeartbeats();
+      if (i === 0) memory.set(key, "1", now() + 60_000);
+    }
+    coherence.heard("not a number");
+    expect(coherence.stats).toMatchObject({ state: "listening", resyncs: 0 });
+    expect(memory.get(key)?.json).toBe("1");
   });
 });
