@@ -29,10 +29,15 @@ export function describeTarget(target: TopologyTarget | null): string {
   }
 }
 
+/**
+ * The URL with its credentials masked. A user name is kept beside a password (ACL users are
+ * not secrets), but a lone one is masked: `redis://S3cr3t@host` is a password in that slot.
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = "***";
+    else if (parsed.username) parsed.username = "***";
     return parsed.toString();
   } catch {
     return "(invalid)";

@@ -37,9 +37,17 @@ export function createLogger(level: LogLevel, sink: LogSink = stdoutSink): Logge
   };
 }
 
+/** `scheme://user:password@` in any logged text: the credentials are masked. */
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
+
+function maskCredentials(text: string): string {
+  return text.includes("://") ? text.replace(URL_CREDENTIALS, "$1***@") : text;
+}
+
 /** Errors carry their message and name only: stacks stay out of the logs' hot path but are available at debug. */
 function jsonSafe(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (typeof value === "string") return maskCredentials(value);
+  if (value instanceof Error) return { name: value.name, message: maskCredentials(value.message) };
   if (typeof value === "bigint") return value.toString();
   return value;
 }
