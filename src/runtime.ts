@@ -3,6 +3,7 @@ import { redisTarget } from "./config/redis-target.ts";
 import { ALONE, Coherence } from "./cache/coherence.ts";
 import { CacheKeyBuilder } from "./cache/key.ts";
 import { PromotionGuard } from "./cache/promotion-guard.ts";
+import { NO_REDIS, type SharedTier } from "./cache/shared-tier.ts";
 import { MemoryTier } from "./cache/memory-tier.ts";
 import { ResponseCache } from "./cache/service.ts";
 import type { Logger } from "./logging/logger.ts";
@@ -16,9 +17,9 @@ import { PerformanceMonitor } from "./monitor/monitor.ts";
 export async function createRuntime(config: Config, logger: Logger): Promise<{ cache: ResponseCache; monitor: PerformanceMonitor }> {
   const monitor = new PerformanceMonitor({ enabled: config.monitoringEnabled, retentionHours: config.monitorRetentionHours });
   const target = redisTarget(config);
-  const redis =
+  const redis: SharedTier =
     target === null
-      ? null
+      ? NO_REDIS
       : new (await import("./cache/redis-tier.ts")).RedisTier({
           target,
           commandTimeoutMs: config.redisCommandTimeoutMs,
@@ -31,7 +32,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<{ c
   const memory = new MemoryTier({ maxEntries: config.memoryMaxEntries, maxBytes: config.memoryMaxBytes });
   const guard = new PromotionGuard();
   const coherence =
-    redis !== null && config.coherence ? new Coherence({ memory, keys, redis, guard, logger, boundMs: config.coherenceBoundMs }) : ALONE;
+    redis.configured && config.coherence ? new Coherence({ memory, keys, redis, guard, logger, boundMs: config.coherenceBoundMs }) : ALONE;
   const cache = new ResponseCache({
     keys,
     memory,

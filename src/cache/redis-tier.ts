@@ -2,10 +2,10 @@ import type { Logger } from "../logging/logger.ts";
 import type { TopologyTarget } from "../config/redis-target.ts";
 import { ErrorReply } from "redis";
 import { errorMessage, RedisRefusedError, RedisUnavailableError } from "./errors.ts";
-import { createTopology, type NodeReport, type RedisTopology } from "./redis-topology.ts";
+import { createTopology, type KeySpace, type RedisTopology } from "./redis-topology.ts";
+import type { NodeReport, RedisHealth, RedisState, RedisWrites, SharedTier, Subscription } from "./shared-tier.ts";
 
-/** error: Redis refused our credentials or certificate (retrying); unavailable: unreachable (retrying). */
-export type RedisState = "connecting" | "connected" | "unavailable" | "error" | "closed";
+
 
 export interface RedisTierOptions {
   readonly target: TopologyTarget;
@@ -20,7 +20,9 @@ export interface RedisTierOptions {
   readonly maxBackoffMs?: number;
 }
 
-export type { NodeReport };
+function infoField(info: string, name: string): string {
+  return new RegExp(`^${name}:(.*)$`, "m").exec(info)?.[1]?.trim() ?? "";
+}
 
 const SCAN_BATCH = 1000;
 /** Consecutive command timeouts that make the tier skip Redis, and for how long. */
@@ -50,8 +52,6 @@ function isRefusal(error: unknown): boolean {
 /** How often a repeated warning (failed writes, refused credentials) may be logged. */
 const WARN_INTERVAL_MS = 10_000;
 
-export type RedisWrites = "ok" | "failing";
-
 /**
  * The shared tier, over a standalone server, a Cluster or Sentinel. Every command fails fast:
  * the offline queue is off (a command while disconnected rejects at once) and each call is
@@ -62,7 +62,8 @@ export type RedisWrites = "ok" | "failing";
  * Failure rule: every method rejects with RedisUnavailableError when Redis cannot answer,
  * and none waits longer than the command timeout.
  */
-export class RedisTier {
+export class RedisTier implements SharedTier {
+  readonly configured = true;
   private readonly topology: RedisTopology;
   private readonly options: RedisTierOptions;
   private stateValue: RedisState = "connecting";
@@ -108,6 +109,11 @@ export class RedisTier {
 
   get state(): RedisState {
     return this.stateValue;
+  }
+
+  get health(): RedisHealth {
+    if (this.available) return "connected";
+    return this.stateValue === "error" ? "error" : "unavailable";
   }
 
   get lastError(): string | null {
@@ -195,8 +201,25 @@ export class RedisTier {
    * Removes every key matching a Redis glob with SCAN + UNLINK in batches on every master
    * (never KEYS, which blocks the server).
    */
-  deleteMatching(glob: string): Promise<number> {
-    return this.write(() => this.topology.deleteMatching(glob, this.run, SCAN_BATCH), "UNLINK");
+  async deleteMatching(glob: string): Promise<number> {
+    const spaces = await this.run(() => this.topology.keySpaces(), "CONNECT");
+    let removed = 0;
+    for (const space of spaces) removed += await this.deleteMatchingIn(space, glob);
+    return removed;
+  }
+
+  /** One SCAN page at a time, each bounded by the command timeout; each UNLINK travels with the next SCAN. */
+  private async deleteMatchingIn(space: KeySpace, glob: string): Promise<number> {
+    let cursor = "0";
+    const unlinks: Promise<number>[] = [];
+    do {
+      const page = await this.run(() => space.scan(cursor, glob, SCAN_BATCH), "SCAN");
+      cursor = page.cursor;
+      if (page.keys.length > 0) unlinks.push(this.write(() => space.unlink(page.keys), "UNLINK"));
+    } while (cursor !== "0");
+    let removed = 0;
+    for (const count of await Promise.all(unlinks)) removed += count;
+    return removed;
   }
 
   publish(channel: string, message: string): Promise<number> {
@@ -204,13 +227,30 @@ export class RedisTier {
   }
 
   /** Subscribes on a dedicated connection that reconnects (and resubscribes) by itself. */
-  subscribe(subscriptions: readonly { channel: string; listener: (message: string) => void }[], onLost: (error: unknown) => void): Promise<void> {
+  subscribe(subscriptions: readonly Subscription[], onLost: (error: unknown) => void): Promise<void> {
     return this.topology.subscribe(subscriptions, onLost);
   }
 
   /** One report per node (each master and replica of a cluster). */
   nodes(): Promise<NodeReport[]> {
-    return this.topology.nodes(this.run);
+    return Promise.all(
+      this.topology.probes().map(async ({ address, role, read }): Promise<NodeReport> => {
+        try {
+          const { info, keys } = await this.run(read, "INFO");
+          return {
+            address,
+            role,
+            status: "connected",
+            keys,
+            usedMemoryBytes: Number(infoField(info, "used_memory")) || 0,
+            usedMemoryHuman: infoField(info, "used_memory_human"),
+            connectedClients: Number(infoField(info, "connected_clients")) || 0,
+          };
+        } catch (error) {
+          return { address, role, status: "unavailable", error: errorMessage(error) };
+        }
+      }),
+    );
   }
 
   private onReady(): void {
@@ -238,7 +278,7 @@ export class RedisTier {
     }
   }
 
-  /** A write: Redis refusing it is counted, reported and logged (at most every 10 s). */
+  /** A write, bounded like any command; Redis refusing it is counted, reported and logged (at most every 10 s). */
   private async write<T>(command: () => Promise<T>, name: string): Promise<T> {
     try {
       const result = await this.run(command, name);

@@ -1,6 +1,6 @@
 import { createClient, createCluster, createSentinel, RESP_TYPES } from "redis";
 import { describeTarget, redactUrl, type TopologyTarget } from "../config/redis-target.ts";
-import { errorMessage } from "./errors.ts";
+import type { Subscription } from "./shared-tier.ts";
 
 /** The commands the cache sends, with blob replies read as Buffers (binary-safe values). */
 export interface CacheCommands {
@@ -9,18 +9,6 @@ export interface CacheCommands {
   unlink(keys: string | string[]): Promise<number>;
   pTTL(key: string): Promise<number>;
   publish(channel: string, message: string): Promise<number>;
-}
-
-/** What one node (or the single server) reports for /internal/cache/status. */
-export interface NodeReport {
-  readonly address: string;
-  readonly role: "master" | "replica";
-  readonly status: "connected" | "unavailable";
-  readonly keys?: number;
-  readonly usedMemoryBytes?: number;
-  readonly usedMemoryHuman?: string;
-  readonly connectedClients?: number;
-  readonly error?: string;
 }
 
 /** Lifecycle events, the same for every topology. */
@@ -33,8 +21,20 @@ export interface TopologyEvents {
   down(): void;
 }
 
-/** Wraps each command: fails fast when down and bounds it by the command timeout. */
-export type Runner = <T>(command: () => Promise<T>, name: string) => Promise<T>;
+/** One master's key space, for invalidation. */
+export interface KeySpace {
+  scan(cursor: string, glob: string, count: number): Promise<{ cursor: string; keys: string[] }>;
+  /** UNLINKs keys found by `scan`, grouped as the topology allows. */
+  unlink(keys: string[]): Promise<number>;
+}
+
+/** One node to report on in /internal/cache/status. */
+export interface NodeProbe {
+  readonly address: string;
+  readonly role: "master" | "replica";
+  /** INFO and DBSIZE of the node (connecting to it first where needed). */
+  read(): Promise<{ info: string; keys: number }>;
+}
 
 export interface RedisTopology {
   readonly kind: "standalone" | "cluster" | "sentinel";
@@ -45,19 +45,15 @@ export interface RedisTopology {
   isReady(): boolean;
   close(): Promise<void>;
   destroy(): void;
-  /** SCAN every master for the glob and UNLINK what matches; returns how many keys went. */
-  deleteMatching(glob: string, run: Runner, batch: number): Promise<number>;
-  nodes(run: Runner): Promise<NodeReport[]>;
+  /** Every master's key space (connecting to each where needed). */
+  keySpaces(): Promise<KeySpace[]>;
+  /** Every node: the server, or each master and replica of a cluster. */
+  probes(): NodeProbe[];
   /**
    * Subscribes on a connection of its own, which resubscribes after reconnecting; `onLost`
    * hears every failure of it (messages published meanwhile are lost).
    */
   subscribe(subscriptions: readonly Subscription[], onLost: (error: unknown) => void): Promise<void>;
-}
-
-export interface Subscription {
-  readonly channel: string;
-  readonly listener: (message: string) => void;
 }
 
 export interface ConnectionOptions {
@@ -84,42 +80,20 @@ function field(info: string, name: string): string {
   return new RegExp(`^${name}:(.*)$`, "m").exec(info)?.[1]?.trim() ?? "";
 }
 
-async function report(address: string, role: NodeReport["role"], run: Runner, probe: { info(): Promise<string>; dbSize(): Promise<number> }): Promise<NodeReport> {
-  try {
-    const [info, keys] = await run(() => Promise.all([probe.info(), probe.dbSize()]), "INFO");
-    return {
-      address,
-      role,
-      status: "connected",
-      keys: Number(keys) || 0,
-      usedMemoryBytes: Number(field(info, "used_memory")) || 0,
-      usedMemoryHuman: field(info, "used_memory_human"),
-      connectedClients: Number(field(info, "connected_clients")) || 0,
-    };
-  } catch (error) {
-    return { address, role, status: "unavailable", error: errorMessage(error) };
-  }
+type ScanReply = { cursor: string | number; keys: string[] };
+type Scannable = { scan(cursor: string, options: { MATCH: string; COUNT: number }): Promise<ScanReply> };
+type Probeable = { info(): Promise<string>; dbSize(): Promise<number> };
+
+function scanOf(node: Scannable): KeySpace["scan"] {
+  return async (cursor, glob, count) => {
+    const reply = await node.scan(cursor, { MATCH: glob, COUNT: count });
+    return { cursor: String(reply.cursor), keys: reply.keys };
+  };
 }
 
-/** SCAN one node and unlink its matches; `unlink` decides how keys are grouped. */
-async function scanNode(
-  node: { scan(cursor: string, options: { MATCH: string; COUNT: number }): Promise<{ cursor: string | number; keys: string[] }> },
-  glob: string,
-  run: Runner,
-  batch: number,
-  unlink: (keys: string[]) => Promise<number>,
-): Promise<number> {
-  let cursor = "0";
-  const unlinks: Promise<number>[] = [];
-  do {
-    const reply = await run(() => node.scan(cursor, { MATCH: glob, COUNT: batch }), "SCAN");
-    cursor = String(reply.cursor);
-    // Sent without waiting, so each UNLINK travels with the next SCAN.
-    if (reply.keys.length > 0) unlinks.push(unlink(reply.keys));
-  } while (cursor !== "0");
-  let removed = 0;
-  for (const count of await Promise.all(unlinks)) removed += count;
-  return removed;
+async function read(node: Probeable): Promise<{ info: string; keys: number }> {
+  const [info, keys] = await Promise.all([node.info(), node.dbSize()]);
+  return { info, keys: Number(keys) || 0 };
 }
 
 function standalone(target: Extract<TopologyTarget, { kind: "standalone" }>, options: ConnectionOptions, events: TopologyEvents): RedisTopology {
@@ -146,10 +120,8 @@ function standalone(target: Extract<TopologyTarget, { kind: "standalone" }>, opt
       subscriber?.destroy();
       if (client.isOpen) client.destroy();
     },
-    deleteMatching: (glob, run, batch) => scanNode(client, glob, run, batch, (keys) => run(() => client.unlink(keys), "UNLINK")),
-    async nodes(run) {
-      return [await report(redactUrl(url), "master", run, client)];
-    },
+    keySpaces: async () => [{ scan: scanOf(client), unlink: (keys) => client.unlink(keys) }],
+    probes: () => [{ address: redactUrl(url), role: "master", read: () => read(client) }],
     async subscribe(subscriptions, onLost) {
       const connection = client.duplicate();
       subscriber = connection;
@@ -208,30 +180,15 @@ function cluster(target: Extract<TopologyTarget, { kind: "cluster" }>, options: 
     destroy() {
       if (client.isOpen) client.destroy();
     },
-    async deleteMatching(glob, run, batch) {
-      let removed = 0;
-      for (const master of client.masters) {
-        const node = await run(() => client.nodeClient(master), "CONNECT");
+    async keySpaces() {
+      const masters = await Promise.all(client.masters.map((master) => client.nodeClient(master)));
+      return masters.map((node) => ({
+        scan: scanOf(node),
         // Keys of one node may sit in different slots: a multi-key UNLINK would be refused (CROSSSLOT).
-        removed += await scanNode(node, glob, run, batch, async (keys) => {
-          const counts = await Promise.all(keys.map((key) => run(() => client.unlink(key), "UNLINK")));
-          return counts.reduce((sum, count) => sum + count, 0);
-        });
-      }
-      return removed;
+        unlink: async (keys: string[]) => (await Promise.all(keys.map((key) => client.unlink(key)))).reduce((sum, count) => sum + count, 0),
+      }));
     },
-    async nodes(run) {
-      return Promise.all(
-        shards().map(async ({ node, role }) => {
-          const address = `${node.host}:${node.port}`;
-          try {
-            return await report(address, role, run, await run(() => client.nodeClient(node), "CONNECT"));
-          } catch (error) {
-            return { address, role, status: "unavailable" as const, error: errorMessage(error) };
-          }
-        }),
-      );
-    },
+    probes: () => shards().map(({ node, role }) => ({ address: `${node.host}:${node.port}`, role, read: async () => read(await client.nodeClient(node)) })),
     async subscribe(subscriptions, onLost) {
       lostListeners.push(onLost);
       for (const { channel, listener } of subscriptions) await client.subscribe(channel, listener);
@@ -271,12 +228,10 @@ function sentinel(target: Extract<TopologyTarget, { kind: "sentinel" }>, options
     destroy() {
       if (client.isOpen) void client.destroy();
     },
-    deleteMatching: (glob, run, batch) =>
-      scanNode(client as unknown as Parameters<typeof scanNode>[0], glob, run, batch, (keys) => run(() => client.unlink(keys), "UNLINK")),
-    async nodes(run) {
+    keySpaces: async () => [{ scan: scanOf(client as unknown as Scannable), unlink: (keys) => client.unlink(keys) }],
+    probes() {
       const master = client.getMasterNode();
-      const address = master ? `${master.host}:${master.port}` : "unknown";
-      return [await report(address, "master", run, client)];
+      return [{ address: master ? `${master.host}:${master.port}` : "unknown", role: "master", read: () => read(client) }];
     },
     async subscribe(subscriptions, onLost) {
       lostListeners.push(onLost);

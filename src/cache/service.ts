@@ -7,7 +7,7 @@ import { CacheKeyBuilder, type KeyParts } from "./key.ts";
 import type { MemoryTier } from "./memory-tier.ts";
 import { ALONE, type MemoryCoherence } from "./coherence.ts";
 import { PromotionGuard } from "./promotion-guard.ts";
-import type { RedisTier } from "./redis-tier.ts";
+import { NO_REDIS, type RedisHealth, type SharedTier } from "./shared-tier.ts";
 
 export interface CacheLimits {
   readonly maxTextBytes: number;
@@ -23,8 +23,8 @@ export interface TtlPolicy {
 export interface CacheServiceOptions {
   readonly keys: CacheKeyBuilder;
   readonly memory: MemoryTier;
-  /** null: memory tier only. */
-  readonly redis: RedisTier | null;
+  /** NO_REDIS: memory tier only. */
+  readonly redis?: SharedTier;
   /** Announces changes to other sidecars on the same Redis; ALONE when there are none to tell. */
   readonly coherence?: MemoryCoherence;
   /** Shared with coherence, which reports other sidecars' changes to it. */
@@ -87,8 +87,6 @@ export interface InvalidationResult {
   durationSeconds: number;
 }
 
-export type RedisStatusName = "connected" | "unavailable" | "error";
-
 /**
  * The AI response cache: a bounded memory tier in front of Redis. It knows nothing of HTTP.
  * Redis failures never escape: reads fall back to the memory tier, writes land there alone,
@@ -97,7 +95,7 @@ export type RedisStatusName = "connected" | "unavailable" | "error";
 export class ResponseCache {
   readonly keys: CacheKeyBuilder;
   readonly memory: MemoryTier;
-  readonly redis: RedisTier | null;
+  readonly redis: SharedTier;
   readonly coherence: MemoryCoherence;
   readonly monitor: PerformanceMonitor;
   private readonly guard: PromotionGuard;
@@ -112,7 +110,7 @@ export class ResponseCache {
   constructor(options: CacheServiceOptions) {
     this.keys = options.keys;
     this.memory = options.memory;
-    this.redis = options.redis;
+    this.redis = options.redis ?? NO_REDIS;
     this.coherence = options.coherence ?? ALONE;
     this.guard = options.guard ?? new PromotionGuard();
     this.operationTtls = new Map(Object.entries(options.ttl.perOperation));
@@ -127,7 +125,7 @@ export class ResponseCache {
 
   /** Connects Redis and joins the coherence channel, each with a bounded wait; never throws. */
   async start(): Promise<void> {
-    if (this.redis === null) return;
+    if (!this.redis.configured) return;
     await this.redis.start(this.startTimeoutMs);
     // Unreachable Redis: no point waiting for heartbeats; coherence listens once it is back.
     await this.coherence.start(this.redis.available ? (this.startTimeoutMs ?? 2000) : 0);
@@ -192,7 +190,7 @@ export class ResponseCache {
     await this.guard.changingKey(key, async () => {
       if (this.memory.set(key, json, this.coherence.memoryExpiry(expiresAt, now), now)) tiers.push("memory");
       // With Redis down there is nothing to compress for.
-      if (!this.redis?.available) return;
+      if (!this.redis.available) return;
       const encoded = encodeValue(json, now, expiresAt, this.compression);
       if (encoded.compressNs > 0) this.monitor.recordCompression(encoded.originalBytes, encoded.payloadBytes, encoded.compressNs);
       compressed = encoded.codec !== "none";
@@ -221,7 +219,7 @@ export class ResponseCache {
       return { key, json: local.json, tier: "memory", ttlSeconds: Math.max(0, (local.expiresAt - this.now()) / 1000) };
     }
     let entry: EntryResult | null = null;
-    if (this.redis?.available) {
+    if (this.redis.available) {
       try {
         const found = await this.redis.getWithTtl(key);
         if (found !== null) {
@@ -241,12 +239,10 @@ export class ResponseCache {
     const started = Bun.nanoseconds();
     const tiers: TierName[] = [];
     let complete = true;
-    const redis = this.redis;
     await this.guard.changingKey(key, async () => {
       if (this.memory.delete(key)) tiers.push("memory");
-      if (redis === null) return;
       try {
-        if (await redis.delete(key)) tiers.push("redis");
+        if (await this.redis.delete(key)) tiers.push("redis");
         this.coherence.announceKey(key);
       } catch (error) {
         complete = false;
@@ -266,22 +262,16 @@ export class ResponseCache {
     if (problem !== null) throw new InvalidInputError("pattern", problem);
     const started = Bun.nanoseconds();
     const glob = pattern === "" ? `${this.keys.prefix}*` : `${this.keys.prefix}*${pattern}*`;
-    const tier = this.redis;
     const { memoryKeysRemoved, redisKeysRemoved, redis } = await this.guard.changingGlob(glob, async () => {
       const memoryKeysRemoved = this.memory.deleteMatching((key) => globMatch(glob, key));
-      let redis: InvalidationResult["redis"] = "disabled";
-      let redisKeysRemoved = 0;
-      if (tier !== null) {
-        try {
-          redisKeysRemoved = await tier.deleteMatching(glob);
-          redis = "ok";
-          this.coherence.announceGlob(glob);
-        } catch (error) {
-          redis = "unavailable";
-          this.noteRedisFailure("invalidate", error);
-        }
+      try {
+        const redisKeysRemoved = await this.redis.deleteMatching(glob);
+        this.coherence.announceGlob(glob);
+        return { memoryKeysRemoved, redisKeysRemoved, redis: this.redis.configured ? ("ok" as const) : ("disabled" as const) };
+      } catch (error) {
+        this.noteRedisFailure("invalidate", error);
+        return { memoryKeysRemoved, redisKeysRemoved: 0, redis: "unavailable" as const };
       }
-      return { memoryKeysRemoved, redisKeysRemoved, redis };
     });
     const elapsed = Bun.nanoseconds() - started;
     // A key held by both tiers counts once; Redis holds every key the memory tier does when it is up.
@@ -292,10 +282,9 @@ export class ResponseCache {
     return { pattern, keysRemoved, memoryKeysRemoved, redisKeysRemoved, redis, durationSeconds: elapsed / 1e9 };
   }
 
-  redisStatus(): RedisStatusName | "disabled" {
-    if (this.redis === null) return "disabled";
-    if (this.redis.available) return "connected";
-    return this.redis.state === "error" ? "error" : "unavailable";
+  /** Redis's state in the one vocabulary every endpoint uses. */
+  redisStatus(): RedisHealth {
+    return this.redis.health;
   }
 
   /** Feeds the monitor's memory trend; called by a timer and on every status or metrics read. */
@@ -309,7 +298,7 @@ export class ResponseCache {
 
   async close(): Promise<void> {
     this.coherence.stop();
-    await this.redis?.close();
+    await this.redis.close();
   }
 
   private checkKey(key: string): void {
@@ -319,7 +308,7 @@ export class ResponseCache {
   }
 
   private async readRedis(key: string): Promise<{ json: string; storedAt: number; expiresAt: number } | null> {
-    if (this.redis === null || !this.redis.available) return null;
+    if (!this.redis.available) return null;
     try {
       const bytes = await this.redis.get(key);
       return bytes === null ? null : decodeValue(bytes);
@@ -330,7 +319,7 @@ export class ResponseCache {
   }
 
   private async writeRedis(key: string, bytes: Buffer, ttlMs: number): Promise<boolean> {
-    if (this.redis === null || !this.redis.available) return false;
+    if (!this.redis.available) return false;
     try {
       await this.redis.set(key, bytes, ttlMs);
       return true;

@@ -1,5 +1,6 @@
 import { Elysia, t } from "elysia";
 import type { ResponseCache } from "../cache/service.ts";
+import { RedisHealthSchema } from "../management/model.ts";
 
 export const HealthResponse = t.Object({ status: t.Literal("ok"), version: t.String(), uptime_seconds: t.Number() }, { $id: "HealthResponse" });
 
@@ -11,7 +12,7 @@ export const ReadyResponse = t.Object(
     tiers: t.Object({
       memory: t.Object({ status: t.Union([t.Literal("up"), t.Literal("disabled")]), entries: t.Integer() }),
       redis: t.Object({
-        status: t.Union([t.Literal("connected"), t.Literal("unavailable"), t.Literal("error"), t.Literal("disabled")]),
+        status: RedisHealthSchema,
         writes: t.Optional(t.Union([t.Literal("ok"), t.Literal("failing")], { description: "failing: Redis refuses writes; new entries live in memory only" })),
         coherence: t.Optional(
           t.Union([t.Literal("listening"), t.Literal("lost")], { description: "lost: other sidecars' changes may be missed; memory copies live at most half the bound" }),
@@ -36,7 +37,7 @@ export const healthController = (cache: ResponseCache, version: string, startedA
       "/ready",
       () => {
         const redis = cache.redisStatus();
-        const writes = cache.redis?.writes.state;
+        const writes = cache.redis.configured ? cache.redis.writes.state : undefined;
         const coherence = cache.coherence.stats?.state;
         const healthy = redis === "disabled" || (redis === "connected" && writes !== "failing" && coherence !== "lost");
         return {

@@ -1,11 +1,20 @@
 import { Type, type Static } from "@sinclair/typebox";
+import type { RedisHealth } from "../cache/shared-tier.ts";
+
+/** Redis's state, as /ready, /internal/cache/status and /metrics all name it. */
+export const RedisHealthSchema = Type.Union([Type.Literal("disabled"), Type.Literal("connected"), Type.Literal("unavailable"), Type.Literal("error")], {
+  description: "disabled: not configured (memory tier only); unavailable: unreachable, retrying; error: credentials or certificate refused, retrying",
+});
+/** Fails to compile if the schema and the cache's own type ever name different states. */
+const sameStates: [Static<typeof RedisHealthSchema>, RedisHealth] extends [RedisHealth, Static<typeof RedisHealthSchema>] ? true : never = true;
+void sameStates;
 
 const Seconds = (description: string) => Type.Number({ description: `${description} (seconds)` });
 
 export const RedisStatus = Type.Object({
-  status: Type.Union([Type.Literal("connected"), Type.Literal("unavailable"), Type.Literal("error")]),
-  configured: Type.Boolean({ description: "False when the service runs on its memory tier only" }),
-  state: Type.Optional(Type.String({ description: "Connection state: connecting, connected, unavailable, failed, closed" })),
+  status: RedisHealthSchema,
+  configured: Type.Boolean({ description: "False when the service runs on its memory tier only (status disabled)" }),
+  state: Type.Optional(Type.String({ description: "Connection state: connecting, connected, unavailable, error, closed" })),
   url: Type.Optional(Type.String({ description: "Redis URL with the password masked" })),
   keys: Type.Optional(Type.Integer({ description: "Keys in the Redis database (DBSIZE)" })),
   memory_used: Type.Optional(Type.String({ description: "Redis used_memory_human" })),

@@ -53,7 +53,7 @@ export class ManagementService {
     } catch (error) {
       this.logger.error("cache status failed", { error });
       return {
-        redis: { status: "error", configured: this.cache.redis !== null },
+        redis: { status: "error", configured: this.cache.redis.configured },
         memory: { status: "unavailable" },
         performance: { status: "unavailable" },
         error: `cache status unavailable: ${errorMessage(error)}`,
@@ -118,8 +118,8 @@ export class ManagementService {
 
   private async redisStatus(): Promise<CacheStatusResponse["redis"]> {
     const redis = this.cache.redis;
-    if (redis === null) return { status: "unavailable", configured: false };
-    const status = this.cache.redisStatus();
+    const status = redis.health;
+    if (status === "disabled" || redis.kind === "none") return { status: "disabled", configured: false };
     const base = {
       configured: true,
       topology: redis.kind,
@@ -131,7 +131,7 @@ export class ManagementService {
       last_write_error: redis.writes.lastError,
       ...(this.cache.coherence.stats ? { coherence: this.cache.coherence.stats } : {}),
     };
-    if (status !== "connected") return { status: status === "error" ? "error" : "unavailable", ...base };
+    if (status !== "connected") return { status, ...base };
     const nodes = await redis.nodes();
     const masters = nodes.filter((node) => node.role === "master" && node.status === "connected");
     if (masters.length === 0) return { status: "unavailable", ...base, nodes };

@@ -1,4 +1,5 @@
 import type { ResponseCache } from "../cache/service.ts";
+import { REDIS_HEALTH_STATES } from "../cache/shared-tier.ts";
 import type { PerformanceMonitor } from "../monitor/monitor.ts";
 import type { WindowedHistogram } from "../monitor/windowed.ts";
 
@@ -67,13 +68,23 @@ export function renderPrometheus({ cache, monitor, instanceId, version }: Promet
   metric("ai_cache_memory_tier_evictions_total", "counter", "Entries evicted to respect the bounds.");
   lines.push(`ai_cache_memory_tier_evictions_total{${id}} ${memory.evictions}`);
 
-  const coherence = cache.coherence?.stats;
+  const coherence = cache.coherence.stats;
   if (coherence) {
     metric("ai_cache_coherence_messages_total", "counter", "Coherence announcements sent to and received from other sidecars.");
     lines.push(`ai_cache_coherence_messages_total{${id},direction="sent"} ${coherence.published}`, `ai_cache_coherence_messages_total{${id},direction="received"} ${coherence.received}`);
+    metric("ai_cache_coherence_listening", "gauge", "1 while this sidecar hears other sidecars' announcements, 0 while they may be missed.");
+    lines.push(`ai_cache_coherence_listening{${id}} ${coherence.state === "listening" ? 1 : 0}`);
+    metric("ai_cache_coherence_resyncs_total", "counter", "Times the memory tier was emptied after coherence came back.");
+    lines.push(`ai_cache_coherence_resyncs_total{${id}} ${coherence.resyncs}`);
   }
-  metric("ai_cache_redis_up", "gauge", "1 when Redis is connected, 0 when not (or not configured).");
-  lines.push(`ai_cache_redis_up{${id}} ${cache.redisStatus() === "connected" ? 1 : 0}`);
+  const health = cache.redisStatus();
+  // Only where Redis is configured: an alert on ai_cache_redis_up == 0 must not fire on memory-only sidecars.
+  if (health !== "disabled") {
+    metric("ai_cache_redis_up", "gauge", "1 when Redis is connected, 0 when it is configured but not reachable.");
+    lines.push(`ai_cache_redis_up{${id}} ${health === "connected" ? 1 : 0}`);
+  }
+  metric("ai_cache_redis_state", "gauge", "1 for Redis's current state: disabled (not configured), connected, unavailable or error.");
+  for (const state of REDIS_HEALTH_STATES) lines.push(`ai_cache_redis_state{${id},state="${state}"} ${health === state ? 1 : 0}`);
   metric("process_resident_memory_bytes", "gauge", "Resident set size of the sidecar.");
   lines.push(`process_resident_memory_bytes{${id}} ${process.memoryUsage.rss()}`);
   return `${lines.join("\n")}\n`;
