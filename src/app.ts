@@ -3,7 +3,7 @@ import { ApiKeyVerifier, authPlugin } from "./auth/index.ts";
 import { cacheController } from "./cache/index.ts";
 import type { ResponseCache } from "./cache/service.ts";
 import { docsController } from "./docs/index.ts";
-import { errorHandling, readJsonBody } from "./errors/index.ts";
+import { BodyBudget, errorHandling, readJsonBody, type BodyLimits } from "./errors/index.ts";
 import { healthController } from "./health/index.ts";
 import type { Logger } from "./logging/logger.ts";
 import { managementController } from "./management/index.ts";
@@ -18,14 +18,17 @@ export interface AppDependencies {
   readonly logger: Logger;
   readonly apiKeys: readonly string[];
   readonly maxBodyBytes: number;
+  /** MAX_INFLIGHT_BODY_BYTES; unset (apps built directly by tests), bodies are bounded one by one only. */
+  readonly maxInflightBodyBytes?: number;
   readonly instanceId: string;
   readonly version: string;
   readonly startedAt?: number;
 }
 
 /** The feature routes: served by the app, and described by its OpenAPI document. */
-function featureRoutes(deps: AppDependencies) {
-  const auth = authPlugin(new ApiKeyVerifier(deps.apiKeys));
+function featureRoutes(deps: AppDependencies, limits: BodyLimits) {
+  // Every route that takes a body declares `auth`: the auth plugin reads bodies once the key is checked.
+  const auth = authPlugin(new ApiKeyVerifier(deps.apiKeys), (request, contentType) => readJsonBody(request, contentType, limits));
   const management = new ManagementService({ cache: deps.cache, monitor: deps.monitor, logger: deps.logger });
   return new Elysia({ name: "features" })
     .use(healthController(deps.cache, deps.version, deps.startedAt ?? Date.now()))
@@ -39,11 +42,11 @@ function featureRoutes(deps: AppDependencies) {
  * or listens on a port, so tests build it in-process and call `app.handle(request)`.
  */
 export function createApp(deps: AppDependencies) {
+  const limits: BodyLimits = { maxBodyBytes: deps.maxBodyBytes, budget: new BodyBudget(deps.maxInflightBodyBytes ?? Number.POSITIVE_INFINITY) };
   return new Elysia({ name: "ai-response-cache" })
     .use(errorHandling(deps.logger))
-    .onParse({ as: "global" }, ({ request, contentType }) => readJsonBody(request, contentType, deps.maxBodyBytes))
-    .use(docsController(deps.version, () => featureRoutes(deps)))
-    .use(featureRoutes(deps));
+    .use(docsController(deps.version, () => featureRoutes(deps, limits)))
+    .use(featureRoutes(deps, limits));
 }
 
 export type App = ReturnType<typeof createApp>;

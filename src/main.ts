@@ -42,6 +42,7 @@ const app = createApp({
   logger,
   apiKeys: config.apiKeys,
   maxBodyBytes: config.maxBodyBytes,
+  maxInflightBodyBytes: config.maxInflightBodyBytes,
   instanceId: config.instanceId,
   version,
   startedAt,

@@ -1,32 +1,61 @@
 import { Elysia } from "elysia";
-import { errorResponse } from "../errors/model.ts";
 import { ApiKeyVerifier, presentedKey } from "./verifier.ts";
 
 export type AuthMode = "required" | "optional";
 
-const CHALLENGE = { "www-authenticate": 'Bearer realm="ai-response-cache"' };
+const CHALLENGE = { "www-authenticate": 'Bearer realm="ai-response-cache"' } as const;
 
 const DETAIL = {
   missing: "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
   invalid: "the API key is not valid",
 } as const;
 
+/** A refused API key: answered 401 with a Bearer challenge by the error handler. */
+export class UnauthorizedError extends Error {
+  readonly headers: Record<string, string> = CHALLENGE;
+
+  constructor(readonly outcome: keyof typeof DETAIL) {
+    super(DETAIL[outcome]);
+    this.name = "UnauthorizedError";
+  }
+}
+
+/** Reads and parses the body of a request whose key has been checked. */
+export type BodyReader = (request: Request, contentType: string) => Promise<unknown>;
+
 /**
- * Route option `auth: "required" | "optional"`. Reads the key straight from the request's
- * headers so Elysia need not build a headers object for every request.
+ * Route option `auth: "required" | "optional"`, the one place API keys are checked. The key
+ * is read straight from the request's headers (so Elysia need not build a headers object) and
+ * checked before any byte of the body is read: on routes with a body the check is the first
+ * parse step and `readBody` the second. The body reader is passed in rather than registered
+ * app-wide because Elysia runs every inherited parse hook before a route's own.
  */
-export const authPlugin = (verifier: ApiKeyVerifier) =>
-  new Elysia({ name: "auth" }).macro({
-    // With no key configured (development mode) no hook is added at all.
-    auth: (mode: AuthMode) =>
-      verifier.open
-        ? {}
-        : {
-            beforeHandle({ request }) {
-              const outcome = verifier.check(presentedKey(request.headers), mode === "required");
-              if (outcome !== "allowed") return errorResponse(401, "unauthorized", DETAIL[outcome], undefined, CHALLENGE);
-            },
-          },
+export const authPlugin = (verifier: ApiKeyVerifier, readBody: BodyReader) => {
+  const parseBody = ({ request, contentType }: { request: Request; contentType: string }) => readBody(request, contentType);
+  // Requests checked while parsing, so the check before the handler does not hash the key again.
+  const checked = new WeakSet<Request>();
+  const check = (request: Request, required: boolean): void => {
+    const outcome = verifier.check(presentedKey(request.headers), required);
+    if (outcome !== "allowed") throw new UnauthorizedError(outcome);
+  };
+  return new Elysia({ name: "auth" }).macro({
+    auth: (mode: AuthMode) => {
+      // With no key configured (development mode) nothing is checked.
+      if (verifier.open) return { parse: parseBody };
+      const required = mode === "required";
+      return {
+        parse(context: { request: Request; contentType: string }) {
+          check(context.request, required);
+          checked.add(context.request);
+          return parseBody(context);
+        },
+        // Routes without a body (GET) have no parse step.
+        beforeHandle({ request }: { request: Request }) {
+          if (!checked.has(request)) check(request, required);
+        },
+      };
+    },
   });
+};
 
 export { ApiKeyVerifier };

@@ -1,5 +1,6 @@
 import { Elysia, type ValidationError } from "elysia";
 import { InvalidInputError, LimitExceededError, NotStoredError } from "../cache/errors.ts";
+import { UnauthorizedError } from "../auth/index.ts";
 import type { Logger } from "../logging/logger.ts";
 import { errorResponse } from "./model.ts";
 
@@ -59,27 +60,119 @@ export class UnsupportedMediaTypeError extends Error {
   }
 }
 
+/** Reading this body would take the bodies being read past MAX_INFLIGHT_BODY_BYTES. */
+export class BodyBudgetExceededError extends Error {
+  constructor(readonly limitBytes: number) {
+    super(`reading this body would take the request bodies held at once past MAX_INFLIGHT_BODY_BYTES (${limitBytes} bytes); retry shortly`);
+    this.name = "BodyBudgetExceededError";
+  }
+}
+
+/**
+ * Bytes of request bodies held in memory at once, across every request: a body's bytes are
+ * reserved from its declared Content-Length before it is read (or chunk by chunk when it is
+ * streamed) and released once it is parsed or refused.
+ */
+export class BodyBudget {
+  private held = 0;
+
+  constructor(readonly limitBytes: number) {}
+
+  /** Reserves `bytes`, or returns false (reserving nothing) when that would pass the limit. */
+  tryReserve(bytes: number): boolean {
+    if (this.held + bytes > this.limitBytes) return false;
+    this.held += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.held -= bytes;
+  }
+}
+
+export interface BodyLimits {
+  readonly maxBodyBytes: number;
+  readonly budget: BodyBudget;
+}
+
+/**
+ * How far past MAX_BODY_BYTES a refused body is still read and thrown away, so that a client
+ * that sends its whole body before reading the answer can read the 413 instead of a reset.
+ * The server's own limit (see serve.ts) is MAX_BODY_BYTES plus this; beyond it the connection
+ * is closed.
+ */
+export const BODY_DISCARD_LIMIT_BYTES = 128 * 1024 * 1024;
+/** A sender slower than this is not waited for: its connection is closed after the answer. */
+export const BODY_DISCARD_TIMEOUT_MS = 5000;
+
+const JSON_CONTENT_TYPE = /^application\/([a-z.+-]*\+)?json\b/i;
+const UTF8 = new TextDecoder();
+
 /**
  * Bodies are read here rather than by Elysia's default parser so that the size limit is
- * enforced before the body is buffered where possible, JSON errors get a clear message, and a
- * wrong content type is refused instead of being validated as an empty body.
+ * enforced before the body is buffered, the shared budget bounds what all requests hold, JSON
+ * errors get a clear message, and a wrong content type is refused instead of being validated
+ * as an empty body. Nothing here throws away an unread body: the error handler does that.
  */
-export async function readJsonBody(request: Request, contentType: string, maxBodyBytes: number): Promise<unknown> {
-  const declared = request.headers.get("content-length");
+export async function readJsonBody(request: Request, contentType: string, limits: BodyLimits): Promise<unknown> {
+  const { maxBodyBytes, budget } = limits;
+  const header = request.headers.get("content-length");
   // No body at all (e.g. POST /internal/cache/invalidate): routes that need one fail validation.
-  if (contentType === "" && (declared === null || declared === "0") && request.body === null) return null;
-  if (declared !== null && Number(declared) > maxBodyBytes) throw new BodyTooLargeError(maxBodyBytes);
-  if (!/^application\/([a-z.+-]*\+)?json\b/i.test(contentType)) throw new UnsupportedMediaTypeError(contentType);
-  if (declared === "0") throw new MalformedJsonError("the body is empty");
-  if (declared !== null && Number(declared) <= MAX_JSON_DEPTH * 2) {
-    // Too short to nest past the limit: let the runtime parse the bytes directly.
+  if (contentType === "" && (header === null || header === "0") && request.body === null) return null;
+  const declared = header === null ? null : Number(header);
+  if (declared !== null && declared > maxBodyBytes) throw new BodyTooLargeError(maxBodyBytes);
+  if (!JSON_CONTENT_TYPE.test(contentType)) throw new UnsupportedMediaTypeError(contentType);
+  if (declared === 0) throw new MalformedJsonError("the body is empty");
+  if (declared !== null && Number.isSafeInteger(declared) && declared > 0) {
+    if (!budget.tryReserve(declared)) throw new BodyBudgetExceededError(budget.limitBytes);
     try {
-      return await request.json();
-    } catch (error) {
-      throw new MalformedJsonError(error instanceof Error ? error.message : "parse error");
+      if (declared <= MAX_JSON_DEPTH * 2) {
+        // Too short to nest past the limit: let the runtime parse the bytes directly.
+        try {
+          return await request.json();
+        } catch (error) {
+          throw new MalformedJsonError(error instanceof Error ? error.message : "parse error");
+        }
+      }
+      return parseJsonText(await request.text(), maxBodyBytes);
+    } finally {
+      budget.release(declared);
     }
   }
-  const text = await request.text();
+  const held = { bytes: 0 };
+  try {
+    return parseJsonText(await readCounted(request.body, limits, held), maxBodyBytes);
+  } finally {
+    budget.release(held.bytes);
+  }
+}
+
+/**
+ * Reads a body of unknown length chunk by chunk, reserving each chunk before keeping it, so
+ * neither the limit nor the budget is passed by more than one chunk. On refusal the reader is
+ * released with the rest of the body unread.
+ */
+async function readCounted(body: ReadableStream<Uint8Array> | null, { maxBodyBytes, budget }: BodyLimits, held: { bytes: number }): Promise<string> {
+  if (body === null) return "";
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (held.bytes + value.byteLength > maxBodyBytes) throw new BodyTooLargeError(maxBodyBytes);
+      if (!budget.tryReserve(value.byteLength)) throw new BodyBudgetExceededError(budget.limitBytes);
+      held.bytes += value.byteLength;
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  // Decoded as Request.text() does: a BOM is dropped, invalid UTF-8 becomes replacement characters.
+  return UTF8.decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+}
+
+function parseJsonText(text: string, maxBodyBytes: number): unknown {
   if (text.length > maxBodyBytes) throw new BodyTooLargeError(maxBodyBytes);
   if (text.trim() === "") throw new MalformedJsonError("the body is empty");
   if (exceedsDepth(text, MAX_JSON_DEPTH)) throw new TooDeeplyNestedError(MAX_JSON_DEPTH);
@@ -87,6 +180,44 @@ export async function readJsonBody(request: Request, contentType: string, maxBod
     return JSON.parse(text);
   } catch (error) {
     throw new MalformedJsonError(error instanceof Error ? error.message : "parse error");
+  }
+}
+
+/**
+ * Reads and throws away what is left of a request body, bounded in bytes and time, so that a
+ * client still sending it can read the answer: a server that answers and closes while the
+ * client writes gives it a reset instead. Returns false when it gave up, in which case the
+ * connection cannot be reused and the answer should close it.
+ */
+export async function discardUnreadBody(request: Request, timeoutMs = BODY_DISCARD_TIMEOUT_MS, maxBytes = BODY_DISCARD_LIMIT_BYTES): Promise<boolean> {
+  const body = request.body;
+  if (body === null || body.locked) return true;
+  const reader = body.getReader();
+  // Cancelling ends a pending read. (Racing each read against one timeout promise instead would
+  // keep every chunk read alive until the timeout fires.)
+  let gaveUp = false;
+  const giveUp = (): void => {
+    gaveUp = true;
+    reader.cancel().catch(() => {});
+  };
+  const timer = setTimeout(giveUp, timeoutMs);
+  let discarded = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (gaveUp) return false;
+      if (done) return true;
+      discarded += value.byteLength;
+      if (discarded > maxBytes) {
+        giveUp();
+        return false;
+      }
+    }
+  } catch {
+    // The body ended badly (the client went away, or passed the server's own limit).
+    return false;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -105,32 +236,40 @@ function describeValidation(error: Readonly<ValidationError>): { field: string |
 
 /**
  * One error shape for every failure: `{error, detail, field?}`. Unexpected failures are logged
- * and answered with 500 and no stack trace.
+ * and answered with 500 and no stack trace. Whatever is left of the request body is read and
+ * thrown away first (bounded), so a client still sending it can read the answer.
  */
 export const errorHandling = (logger: Logger) =>
-  new Elysia({ name: "error-handling" }).onError({ as: "global" }, ({ code, error, request }) => {
-    // Errors thrown while parsing reach here wrapped in Elysia's ParseError.
-    const cause = code === "PARSE" && error.cause instanceof Error ? error.cause : error;
-    if (cause instanceof MalformedJsonError) return errorResponse(400, "malformed_json", cause.message);
-    if (cause instanceof TooDeeplyNestedError) return errorResponse(400, "too_deeply_nested", cause.message);
-    if (cause instanceof UnsupportedMediaTypeError) return errorResponse(415, "unsupported_media_type", cause.message);
-    if (cause instanceof BodyTooLargeError) return errorResponse(413, "payload_too_large", cause.message);
-    if (cause instanceof LimitExceededError) return errorResponse(413, "payload_too_large", cause.message, cause.field);
-    if (cause instanceof InvalidInputError) return errorResponse(422, "validation_error", cause.message, cause.field);
-    if (cause instanceof NotStoredError) return errorResponse(503, "not_stored", cause.message);
-    switch (code) {
-      case "VALIDATION": {
-        if (error.type === "response") break;
-        const { field, detail } = describeValidation(error);
-        return errorResponse(422, "validation_error", detail, field);
+  new Elysia({ name: "error-handling" }).onError({ as: "global" }, async ({ code, error, request }) => {
+    const answer = (): Response => {
+      // Errors thrown while parsing reach here wrapped in Elysia's ParseError.
+      const cause = code === "PARSE" && error.cause instanceof Error ? error.cause : error;
+      if (cause instanceof UnauthorizedError) return errorResponse(401, "unauthorized", cause.message, undefined, cause.headers);
+      if (cause instanceof MalformedJsonError) return errorResponse(400, "malformed_json", cause.message);
+      if (cause instanceof TooDeeplyNestedError) return errorResponse(400, "too_deeply_nested", cause.message);
+      if (cause instanceof UnsupportedMediaTypeError) return errorResponse(415, "unsupported_media_type", cause.message);
+      if (cause instanceof BodyTooLargeError) return errorResponse(413, "payload_too_large", cause.message);
+      if (cause instanceof BodyBudgetExceededError) return errorResponse(503, "busy", cause.message, undefined, { "retry-after": "1" });
+      if (cause instanceof LimitExceededError) return errorResponse(413, "payload_too_large", cause.message, cause.field);
+      if (cause instanceof InvalidInputError) return errorResponse(422, "validation_error", cause.message, cause.field);
+      if (cause instanceof NotStoredError) return errorResponse(503, "not_stored", cause.message);
+      switch (code) {
+        case "VALIDATION": {
+          if (error.type === "response") break;
+          const { field, detail } = describeValidation(error);
+          return errorResponse(422, "validation_error", detail, field);
+        }
+        case "PARSE":
+          return errorResponse(400, "malformed_json", "the request body could not be parsed");
+        case "NOT_FOUND": {
+          const path = new URL(request.url).pathname;
+          return errorResponse(404, "not_found", `no route for ${request.method} ${path}`);
+        }
       }
-      case "PARSE":
-        return errorResponse(400, "malformed_json", "the request body could not be parsed");
-      case "NOT_FOUND": {
-        const path = new URL(request.url).pathname;
-        return errorResponse(404, "not_found", `no route for ${request.method} ${path}`);
-      }
-    }
-    logger.error("unhandled error", { method: request.method, path: new URL(request.url).pathname, code: String(code), error });
-    return errorResponse(500, "internal_error", "an unexpected error occurred; it has been logged");
+      logger.error("unhandled error", { method: request.method, path: new URL(request.url).pathname, code: String(code), error });
+      return errorResponse(500, "internal_error", "an unexpected error occurred; it has been logged");
+    };
+    const response = answer();
+    if (!(await discardUnreadBody(request))) response.headers.set("connection", "close");
+    return response;
   });

@@ -1,4 +1,5 @@
 import type { Server } from "bun";
+import { BODY_DISCARD_LIMIT_BYTES } from "../errors/index.ts";
 import type { Logger } from "../logging/logger.ts";
 
 export interface ServeOptions {
@@ -30,6 +31,23 @@ function pathOf(url: string): string {
 }
 
 /**
+ * Elysia finds the path by searching for "/" from the 12th character of the URL, which assumes
+ * an authority of at least four characters ("http://a.bc/"). Requests with a shorter Host, or
+ * none (HTTP/1.0, where the URL is only the path), are given the loopback name instead. Every
+ * request pays one look at its URL (a few nanoseconds); only the rare short-host request is
+ * rebuilt, its body passed on unread.
+ */
+function withRoutableUrl(handler: FetchHandler): FetchHandler {
+  return (request) => {
+    const url = request.url;
+    const pathOnly = url.charCodeAt(0) === 47; // "/"
+    if (!pathOnly && url.indexOf("/", 7) >= 11) return handler(request);
+    const start = pathOnly ? 0 : url.indexOf("/", 7);
+    return handler(new Request(`http://localhost${start < 0 ? "/" : url.slice(start)}`, request));
+  };
+}
+
+/**
  * Serves a fetch handler with one access-log line per request and graceful shutdown. Logging
  * wraps the handler here instead of using framework lifecycle hooks, which measurably slow
  * every route (see BENCHMARKS.md).
@@ -38,9 +56,9 @@ export function serve(handler: FetchHandler, options: ServeOptions): RunningServ
   const { logger } = options;
   const logRequests = logger.enabled("info");
 
-  // Without an access log the framework's handler is served as it is: wrapping every request
-  // in another async function costs measurable throughput (see BENCHMARKS.md).
-  const fetch = logRequests
+  // Without an access log the framework's handler is served without an async wrapper: wrapping
+  // every request in another async function costs measurable throughput (see BENCHMARKS.md).
+  const logged = logRequests
     ? async (request: Request): Promise<Response> => {
         const started = Bun.nanoseconds();
         let status = 500;
@@ -53,12 +71,15 @@ export function serve(handler: FetchHandler, options: ServeOptions): RunningServ
         }
       }
     : handler;
+  const fetch = withRoutableUrl(logged);
 
   const server = Bun.serve({
     hostname: options.host,
     port: options.port,
-    // A backstop for bodies without a Content-Length; declared lengths are refused earlier with a JSON 413.
-    maxRequestBodySize: options.maxBodyBytes + 64 * 1024,
+    // The application refuses bodies over MAX_BODY_BYTES with a JSON 413, reading and throwing
+    // away up to this much more so the sender can read it; past this the runtime closes the
+    // connection (at once for a declared length).
+    maxRequestBodySize: options.maxBodyBytes + BODY_DISCARD_LIMIT_BYTES,
     fetch,
     error(error) {
       logger.error("request failed outside the application", { error });

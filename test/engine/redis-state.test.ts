@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { buildTestApp } from "../support/app.ts";
 import { startRedis } from "../support/redis.ts";
+import { within } from "../support/sidecar.ts";
 
 /** Redis's state as /ready, status, invalidation and /metrics each say it. */
 async function statesOf(app: Awaited<ReturnType<typeof buildTestApp>>) {
@@ -31,6 +32,8 @@ describe("one vocabulary for Redis's state", () => {
       expect(states.metrics).toContain('ai_cache_redis_state{instance_id="test",state="connected"} 1');
       expect(states.metrics).toContain('ai_cache_coherence_listening{instance_id="test"} 1');
       await server.stop(true);
+      // The loss is noticed when the connection reports it, not at the kill itself.
+      await within(10_000, async () => app.cache.redisStatus() === "unavailable");
       states = await statesOf(app);
       expect(states).toMatchObject({ ready: "unavailable", status: "unavailable", configured: true, invalidation: "unavailable" });
       expect(states.metrics).toContain('ai_cache_redis_up{instance_id="test"} 0');

@@ -35,6 +35,7 @@ export async function buildTestApp(overrides: Partial<Config> = {}, logger = cre
     logger,
     apiKeys: config.apiKeys,
     maxBodyBytes: config.maxBodyBytes,
+    maxInflightBodyBytes: config.maxInflightBodyBytes,
     instanceId: config.instanceId,
     version: "test",
   });
