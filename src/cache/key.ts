@@ -5,6 +5,11 @@ export interface KeyParts {
   readonly question?: string | null;
 }
 
+/** Operation names are part of cache keys, so they may not carry `|`, `:` or glob characters. */
+const OPERATION_NAME = "[A-Za-z0-9_.-]{1,64}";
+/** The one rule for operation names: requests, per-operation TTLs and key shapes all use it. */
+export const OPERATION_PATTERN = `^${OPERATION_NAME}$`;
+
 /** 128 bits of SHA-256, hex: collision-resistant, and no prompt text ever reaches Redis. */
 const DIGEST_BYTES = 16;
 const DIGEST_HEX_CHARS = DIGEST_BYTES * 2;
@@ -66,7 +71,7 @@ export class CacheKeyBuilder {
   constructor(prefix: string) {
     this.prefix = `${prefix}:`;
     const hex = `[0-9a-f]{${DIGEST_HEX_CHARS}}`;
-    this.keyPattern = new RegExp(`^${escapeRegExp(this.prefix)}op:[A-Za-z0-9_.-]{1,64}\\|txt:${hex}(\\|opts:${hex})?(\\|q:${hex})?$`);
+    this.keyPattern = new RegExp(`^${escapeRegExp(this.prefix)}op:${OPERATION_NAME}\\|txt:${hex}(\\|opts:${hex})?(\\|q:${hex})?$`);
   }
 
   /** Cost: three SHA-256 passes at most, linear in the input (~0.7 µs per KB). */

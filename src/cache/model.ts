@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { OPERATION_PATTERN } from "../config/model.ts";
+import { OPERATION_PATTERN } from "./key.ts";
 
 const MAX_TTL_SECONDS = 365 * 86_400;
 

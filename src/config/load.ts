@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import { Value } from "@sinclair/typebox/value";
 import { ConfigSchema, type Config } from "./model.ts";
 import { describeTarget, redisTarget } from "./redis-target.ts";
@@ -9,53 +8,24 @@ export { ConfigError } from "./variables.ts";
 type Environment = Readonly<Record<string, string | undefined>>;
 
 /**
- * Reads every variable once into one typed object. Throws ConfigError naming the first bad
- * variable; the caller turns that into exit code 2.
+ * Reads every variable once into one typed object: each variable's parser checks its own value
+ * and names the variable when it is wrong (ConfigError; the caller turns that into exit code 2).
+ * Variables that share a field (API_KEY and ADDITIONAL_API_KEYS) add to one list.
  */
 export function loadConfig(env: Environment): Config {
-  const values: Record<string, unknown> = {};
+  const values: Partial<Record<keyof Config, unknown>> = {};
   for (const variable of ENV_VARIABLES) {
     const raw = env[variable.name] ?? variable.defaultValue;
-    if (raw === undefined) continue;
-    values[variable.name] = variable.parse(raw, variable.name);
+    const value = raw === undefined ? variable.whenUnset?.() : variable.parse(raw, variable.name);
+    const previous = values[variable.field];
+    values[variable.field] = Array.isArray(previous) && Array.isArray(value) ? [...new Set([...previous, ...value])] : value;
   }
-
-  const primaryKey = values.API_KEY as string | undefined;
-  const additionalKeys = (values.ADDITIONAL_API_KEYS as string[] | undefined) ?? [];
-  const apiKeys = [...new Set([primaryKey, ...additionalKeys].filter((key): key is string => !!key))];
-
-  const config: Config = {
-    port: values.PORT as number,
-    host: values.HOST as string,
-    environment: values.ENVIRONMENT as Config["environment"],
-    logLevel: values.LOG_LEVEL as Config["logLevel"],
-    apiKeys,
-    redisUrl: (values.REDIS_URL as string | null | undefined) ?? null,
-    redisTlsCa: (values.REDIS_TLS_CA_FILE as string | null | undefined) ?? null,
-    redisClusterNodes: (values.REDIS_CLUSTER_NODES as string[] | undefined) ?? [],
-    redisSentinelNodes: (values.REDIS_SENTINEL_NODES as { host: string; port: number }[] | undefined) ?? [],
-    redisSentinelMaster: values.REDIS_SENTINEL_MASTER as string,
-    redisPassword: (values.REDIS_PASSWORD as string | null | undefined) ?? null,
-    coherence: values.CACHE_COHERENCE as boolean,
-    coherenceBoundMs: values.CACHE_COHERENCE_BOUND_MS as number,
-    redisCommandTimeoutMs: values.REDIS_COMMAND_TIMEOUT_MS as number,
-    redisConnectTimeoutMs: values.REDIS_CONNECT_TIMEOUT_MS as number,
-    keyPrefix: values.CACHE_KEY_PREFIX as string,
-    memoryMaxEntries: values.CACHE_MEMORY_MAX_ENTRIES as number,
-    memoryMaxBytes: values.CACHE_MEMORY_MAX_BYTES as number,
-    defaultTtlSeconds: values.CACHE_DEFAULT_TTL_SECONDS as number,
-    operationTtls: values.CACHE_OPERATION_TTLS as Record<string, number>,
-    compressionThresholdBytes: values.CACHE_COMPRESSION_THRESHOLD_BYTES as number,
-    compressionLevel: values.CACHE_COMPRESSION_LEVEL as number,
-    maxTextBytes: values.CACHE_MAX_TEXT_BYTES as number,
-    maxResponseBytes: values.CACHE_MAX_RESPONSE_BYTES as number,
-    maxBodyBytes: values.MAX_BODY_BYTES as number,
-    maxInflightBodyBytes: values.MAX_INFLIGHT_BODY_BYTES as number,
-    monitoringEnabled: values.MONITORING_ENABLED as boolean,
-    monitorRetentionHours: values.MONITOR_RETENTION_HOURS as number,
-    shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS as number,
-    instanceId: (values.INSTANCE_ID as string | undefined) ?? sanitizeInstanceId(hostname()),
-  };
+  if (!Value.Check(ConfigSchema, values)) {
+    // The parsers check every value against the same schema bounds: reaching this is a bug here, not bad input.
+    const first = Value.Errors(ConfigSchema, values).First();
+    throw new ConfigError("configuration", `${first?.path ?? "?"} ${first?.message ?? "is invalid"}`, "see --help");
+  }
+  const config = values;
 
   if (config.environment === "production" && config.apiKeys.length === 0) {
     throw new ConfigError("API_KEY", "no API key is configured in production", "a key in API_KEY or ADDITIONAL_API_KEYS");
@@ -71,15 +41,7 @@ export function loadConfig(env: Environment): Config {
     // Otherwise a body within MAX_BODY_BYTES could never be read.
     throw new ConfigError("MAX_INFLIGHT_BODY_BYTES", `${config.maxInflightBodyBytes} bytes is below MAX_BODY_BYTES (${config.maxBodyBytes} bytes)`, "a bound at least as large as MAX_BODY_BYTES");
   }
-  // The per-variable parsers already checked each value; this guards the assembled object.
-  const firstError = Value.Errors(ConfigSchema, config).First();
-  if (firstError) throw new ConfigError("configuration", `${firstError.path} ${firstError.message}`, "see --help");
   return config;
-}
-
-function sanitizeInstanceId(name: string): string {
-  const cleaned = name.replace(/[^A-Za-z0-9_.:-]/g, "_").slice(0, 128);
-  return cleaned === "" ? "sidecar" : cleaned;
 }
 
 /** Configuration as it may be logged: secrets are reduced to whether they are set. */

@@ -1,7 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
+import { OPERATION_PATTERN } from "../cache/key.ts";
 
-/** Operation names are part of cache keys, so they may not carry `|`, `:` or glob characters. */
-export const OPERATION_PATTERN = "^[A-Za-z0-9_.-]{1,64}$";
 export const KEY_PREFIX_PATTERN = "^[A-Za-z0-9_.-]{1,32}$";
 
 const PositiveInt = (maximum: number) => Type.Integer({ minimum: 1, maximum });
@@ -39,7 +38,7 @@ export const ConfigSchema = Type.Object({
   memoryMaxBytes: Type.Integer({ minimum: 0, maximum: 64 * 1024 ** 3 }),
   defaultTtlSeconds: PositiveInt(365 * 86_400),
   operationTtls: Type.Record(Type.String({ pattern: OPERATION_PATTERN }), PositiveInt(365 * 86_400)),
-  compressionThresholdBytes: Type.Integer({ minimum: 0 }),
+  compressionThresholdBytes: Type.Integer({ minimum: 0, maximum: 2 ** 31 }),
   compressionLevel: Type.Integer({ minimum: 1, maximum: 19 }),
   maxTextBytes: PositiveInt(256 * 1024 ** 2),
   maxResponseBytes: PositiveInt(256 * 1024 ** 2),

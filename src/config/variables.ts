@@ -1,5 +1,8 @@
 import { readFileSync } from "node:fs";
-import { OPERATION_PATTERN, KEY_PREFIX_PATTERN, type Config } from "./model.ts";
+import { hostname } from "node:os";
+import type { TSchema } from "@sinclair/typebox";
+import { OPERATION_PATTERN } from "../cache/key.ts";
+import { ConfigSchema, KEY_PREFIX_PATTERN, type Config } from "./model.ts";
 
 /** A bad environment value: names the variable, what is wrong and what is accepted. */
 export class ConfigError extends Error {
@@ -15,19 +18,37 @@ export class ConfigError extends Error {
 
 type Parser<T> = (raw: string, name: string) => T;
 
-export interface EnvVariable {
+/** How a variable's text becomes its value: what is accepted, and the parser. */
+interface ValueType {
+  readonly accepted: string;
+  readonly parse: Parser<unknown>;
+}
+
+/** A row of the table: the variable, the Config field it sets, and how its text is read. */
+interface Definition {
   readonly name: string;
   readonly field: keyof Config;
   readonly description: string;
   /** The default as a user would write it; undefined means "unset". */
   readonly defaultValue: string | undefined;
-  readonly accepted: string;
   /** Secrets are never echoed back, not even in an error message. */
   readonly secret?: boolean;
-  readonly parse: Parser<unknown>;
+  /** A type whose bounds come from the field's schema, or a fixed one. */
+  readonly type: ((schema: TSchema) => ValueType) | ValueType;
+  /** The field's value when the variable is unset and has no default. */
+  readonly whenUnset?: () => unknown;
 }
 
-const integer = (min: number, max: number): { accepted: string; parse: Parser<number> } => {
+export interface EnvVariable extends Definition, ValueType {}
+
+/** Bounds of a number field, as its schema states them. */
+function bounds(schema: TSchema): { min: number; max: number; exclusiveMin: boolean } {
+  const min = (schema.minimum ?? schema.exclusiveMinimum ?? Number.MIN_SAFE_INTEGER) as number;
+  return { min, max: (schema.maximum ?? Number.MAX_SAFE_INTEGER) as number, exclusiveMin: schema.exclusiveMinimum !== undefined };
+}
+
+const integer = (schema: TSchema): ValueType => {
+  const { min, max } = bounds(schema);
   const accepted = `an integer from ${min} to ${max}`;
   return {
     accepted,
@@ -40,7 +61,8 @@ const integer = (min: number, max: number): { accepted: string; parse: Parser<nu
   };
 };
 
-const positiveNumber = (max: number): { accepted: string; parse: Parser<number> } => {
+const positiveNumber = (schema: TSchema): ValueType => {
+  const { max } = bounds(schema);
   const accepted = `a number above 0 and at most ${max}`;
   return {
     accepted,
@@ -53,12 +75,14 @@ const positiveNumber = (max: number): { accepted: string; parse: Parser<number> 
   };
 };
 
-const oneOf = <T extends string>(...values: T[]): { accepted: string; parse: Parser<T> } => {
+/** The literals a union-of-literals schema allows. */
+const choice = (schema: TSchema): ValueType => {
+  const values = ((schema.anyOf ?? []) as { const: string }[]).map((literal) => literal.const);
   const accepted = values.join(" | ");
   return {
     accepted,
     parse(raw, name) {
-      const value = raw.trim().toLowerCase() as T;
+      const value = raw.trim().toLowerCase();
       if (!values.includes(value)) throw new ConfigError(name, `"${raw}" is not a valid choice`, accepted);
       return value;
     },
@@ -77,7 +101,8 @@ const boolean: { accepted: string; parse: Parser<boolean> } = {
 
 const BYTE_UNITS: Record<string, number> = { "": 1, b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3 };
 
-const byteSize = (min: number, max: number): { accepted: string; parse: Parser<number> } => {
+const byteSize = (schema: TSchema): ValueType => {
+  const { min, max } = bounds(schema);
   const accepted = `a size from ${min} to ${max} bytes, e.g. 65536, 512KB, 64MB`;
   return {
     accepted,
@@ -97,16 +122,28 @@ const operationPattern = new RegExp(OPERATION_PATTERN);
 const ttlMap: { accepted: string; parse: Parser<Record<string, number>> } = {
   accepted: "comma-separated operation=seconds pairs, e.g. summarize=7200,sentiment=86400",
   parse(raw, name) {
-    const ttls: Record<string, number> = {};
+    const ttls: [string, number][] = [];
     for (const pair of raw.split(",")) {
       if (pair.trim() === "") continue;
       const [operation = "", seconds = ""] = pair.split("=").map((part) => part.trim());
       if (!operationPattern.test(operation)) throw new ConfigError(name, `"${operation}" is not a valid operation name`, ttlMap.accepted);
       if (!/^\d+$/.test(seconds) || Number(seconds) < 1) throw new ConfigError(name, `"${pair.trim()}" has no positive whole number of seconds`, ttlMap.accepted);
-      ttls[operation] = Number(seconds);
+      ttls.push([operation, Number(seconds)]);
     }
-    return ttls;
+    // fromEntries defines own properties, so an operation named "__proto__" is kept like any other.
+    return Object.fromEntries(ttls);
   },
+};
+
+/** API_KEY: one key, merged with ADDITIONAL_API_KEYS into the same list. */
+const singleKey: ValueType = {
+  accepted: "any non-empty string",
+  parse: (raw) => (raw.trim() === "" ? [] : [raw.trim()]),
+};
+
+const optionalSecret: ValueType = {
+  accepted: "any non-empty string",
+  parse: (raw) => raw.trim() || null,
 };
 
 const keyList: { accepted: string; parse: Parser<string[]> } = {
@@ -183,36 +220,47 @@ const hostPortList: { accepted: string; parse: Parser<{ host: string; port: numb
 };
 
 /** Every variable the service reads: the single source for parsing, `--help` and the README table. */
-export const ENV_VARIABLES: readonly EnvVariable[] = [
-  { name: "PORT", field: "port", description: "TCP port to listen on (0 picks a free one)", defaultValue: "8080", ...integer(0, 65535) },
-  { name: "HOST", field: "host", description: "Address to bind; loopback keeps the sidecar private to its pod", defaultValue: "127.0.0.1", ...text(/^[A-Za-z0-9.:\-[\]]+$/, "a hostname or IP address") },
-  { name: "ENVIRONMENT", field: "environment", description: "production refuses to start without an API key", defaultValue: "development", ...oneOf("development", "production") },
-  { name: "LOG_LEVEL", field: "logLevel", description: "Lowest level written as JSON lines to stdout", defaultValue: "info", ...oneOf("debug", "info", "warn", "error") },
-  { name: "API_KEY", field: "apiKeys", description: "Primary API key (unset: development mode, every request allowed)", defaultValue: undefined, secret: true, accepted: "any non-empty string", parse: (raw) => raw.trim() },
-  { name: "ADDITIONAL_API_KEYS", field: "apiKeys", description: "More accepted API keys, comma-separated", defaultValue: undefined, secret: true, ...keyList },
-  { name: "REDIS_URL", field: "redisUrl", description: "Redis for the shared tier (unset: memory tier only)", defaultValue: undefined, secret: true, ...redisUrl },
-  { name: "REDIS_CLUSTER_NODES", field: "redisClusterNodes", description: "Seed nodes of a Redis Cluster, instead of REDIS_URL", defaultValue: undefined, secret: true, ...redisUrlList },
-  { name: "REDIS_SENTINEL_NODES", field: "redisSentinelNodes", description: "Sentinels to ask for the master, instead of REDIS_URL", defaultValue: undefined, ...hostPortList },
-  { name: "REDIS_SENTINEL_MASTER", field: "redisSentinelMaster", description: "Name of the master the sentinels watch", defaultValue: "mymaster", ...text(/^[A-Za-z0-9_.-]{1,64}$/, "1 to 64 characters of A-Z a-z 0-9 _ . -") },
-  { name: "REDIS_PASSWORD", field: "redisPassword", description: "Password of the Redis nodes behind Sentinel", defaultValue: undefined, secret: true, accepted: "any non-empty string", parse: (raw) => raw.trim() || null },
-  { name: "CACHE_COHERENCE", field: "coherence", description: "Keep the memory tiers of sidecars sharing a Redis coherent through pub/sub", defaultValue: "true", ...boolean },
-  { name: "CACHE_COHERENCE_BOUND_MS", field: "coherenceBoundMs", description: "Longest a memory copy is served after another sidecar changed it, even while pub/sub messages are lost", defaultValue: "2000", ...integer(100, 600_000) },
-  { name: "REDIS_TLS_CA_FILE", field: "redisTlsCa", description: "CA certificate (PEM) that signs Redis's certificate, for rediss:// URLs", defaultValue: undefined, ...pemFile },
-  { name: "REDIS_COMMAND_TIMEOUT_MS", field: "redisCommandTimeoutMs", description: "Upper bound for one Redis command before the memory tier answers alone", defaultValue: "250", ...integer(1, 60_000) },
-  { name: "REDIS_CONNECT_TIMEOUT_MS", field: "redisConnectTimeoutMs", description: "Upper bound for one connection attempt", defaultValue: "2000", ...integer(1, 60_000) },
-  { name: "CACHE_KEY_PREFIX", field: "keyPrefix", description: "Namespace of every cache key; invalidation never leaves it", defaultValue: "ai_cache", ...text(new RegExp(KEY_PREFIX_PATTERN), "1 to 32 characters of A-Z a-z 0-9 _ . -") },
-  { name: "CACHE_MEMORY_MAX_ENTRIES", field: "memoryMaxEntries", description: "Memory tier bound on entries (0 disables the tier)", defaultValue: "10000", ...integer(0, 10_000_000) },
-  { name: "CACHE_MEMORY_MAX_BYTES", field: "memoryMaxBytes", description: "Memory tier bound on bytes (keys and values, counted as UTF-16)", defaultValue: "64MB", ...byteSize(0, 64 * 1024 ** 3) },
-  { name: "CACHE_DEFAULT_TTL_SECONDS", field: "defaultTtlSeconds", description: "TTL of operations without their own", defaultValue: "3600", ...integer(1, 365 * 86_400) },
-  { name: "CACHE_OPERATION_TTLS", field: "operationTtls", description: "Per-operation TTLs in seconds", defaultValue: "summarize=7200,sentiment=86400,key_points=7200,questions=3600,qa=3600,translate=14400", ...ttlMap },
-  { name: "CACHE_COMPRESSION_THRESHOLD_BYTES", field: "compressionThresholdBytes", description: "Values larger than this are stored zstd-compressed in Redis", defaultValue: "1000", ...integer(0, 2 ** 31) },
-  { name: "CACHE_COMPRESSION_LEVEL", field: "compressionLevel", description: "zstd level for values written to Redis (1 fastest, 19 smallest)", defaultValue: "3", ...integer(1, 19) },
-  { name: "CACHE_MAX_TEXT_BYTES", field: "maxTextBytes", description: "Largest accepted text (or question) in a data-plane request", defaultValue: "1MB", ...byteSize(1, 256 * 1024 ** 2) },
-  { name: "CACHE_MAX_RESPONSE_BYTES", field: "maxResponseBytes", description: "Largest response (as JSON) that may be stored", defaultValue: "4MB", ...byteSize(1, 256 * 1024 ** 2) },
-  { name: "MAX_BODY_BYTES", field: "maxBodyBytes", description: "Largest accepted request body", defaultValue: "8MB", ...byteSize(1, 512 * 1024 ** 2) },
-  { name: "MAX_INFLIGHT_BODY_BYTES", field: "maxInflightBodyBytes", description: "Bound on the request-body bytes held at once across all requests (at least MAX_BODY_BYTES); a body that would pass it gets 503 with Retry-After", defaultValue: "64MB", ...byteSize(1, 64 * 1024 ** 3) },
-  { name: "MONITORING_ENABLED", field: "monitoringEnabled", description: "false turns the performance monitor off (metrics answer 503)", defaultValue: "true", ...boolean },
-  { name: "MONITOR_RETENTION_HOURS", field: "monitorRetentionHours", description: "Window of the performance statistics", defaultValue: "1", ...positiveNumber(24 * 7) },
-  { name: "SHUTDOWN_TIMEOUT_MS", field: "shutdownTimeoutMs", description: "How long in-flight requests may take after SIGTERM", defaultValue: "10000", ...integer(1, 600_000) },
-  { name: "INSTANCE_ID", field: "instanceId", description: "Label of this sidecar in /metrics (default: the hostname)", defaultValue: undefined, ...text(/^[A-Za-z0-9_.:\-]{1,128}$/, "1 to 128 characters of A-Z a-z 0-9 _ . : -") },
+const DEFINITIONS: readonly Definition[] = [
+  { name: "PORT", field: "port", description: "TCP port to listen on (0 picks a free one)", defaultValue: "8080", type: integer },
+  { name: "HOST", field: "host", description: "Address to bind; loopback keeps the sidecar private to its pod", defaultValue: "127.0.0.1", type: text(/^[A-Za-z0-9.:\-[\]]+$/, "a hostname or IP address") },
+  { name: "ENVIRONMENT", field: "environment", description: "production refuses to start without an API key", defaultValue: "development", type: choice },
+  { name: "LOG_LEVEL", field: "logLevel", description: "Lowest level written as JSON lines to stdout", defaultValue: "info", type: choice },
+  { name: "API_KEY", field: "apiKeys", description: "Primary API key (unset: development mode, every request allowed)", defaultValue: undefined, secret: true, type: singleKey, whenUnset: () => [] },
+  { name: "ADDITIONAL_API_KEYS", field: "apiKeys", description: "More accepted API keys, comma-separated", defaultValue: undefined, secret: true, type: keyList, whenUnset: () => [] },
+  { name: "REDIS_URL", field: "redisUrl", description: "Redis for the shared tier (unset: memory tier only)", defaultValue: undefined, secret: true, type: redisUrl, whenUnset: () => null },
+  { name: "REDIS_CLUSTER_NODES", field: "redisClusterNodes", description: "Seed nodes of a Redis Cluster, instead of REDIS_URL", defaultValue: undefined, secret: true, type: redisUrlList, whenUnset: () => [] },
+  { name: "REDIS_SENTINEL_NODES", field: "redisSentinelNodes", description: "Sentinels to ask for the master, instead of REDIS_URL", defaultValue: undefined, type: hostPortList, whenUnset: () => [] },
+  { name: "REDIS_SENTINEL_MASTER", field: "redisSentinelMaster", description: "Name of the master the sentinels watch", defaultValue: "mymaster", type: text(/^[A-Za-z0-9_.-]{1,64}$/, "1 to 64 characters of A-Z a-z 0-9 _ . -") },
+  { name: "REDIS_PASSWORD", field: "redisPassword", description: "Password of the Redis nodes behind Sentinel", defaultValue: undefined, secret: true, type: optionalSecret, whenUnset: () => null },
+  { name: "CACHE_COHERENCE", field: "coherence", description: "Keep the memory tiers of sidecars sharing a Redis coherent through pub/sub", defaultValue: "true", type: boolean },
+  { name: "CACHE_COHERENCE_BOUND_MS", field: "coherenceBoundMs", description: "Longest a memory copy is served after another sidecar changed it, even while pub/sub messages are lost", defaultValue: "2000", type: integer },
+  { name: "REDIS_TLS_CA_FILE", field: "redisTlsCa", description: "CA certificate (PEM) that signs Redis's certificate, for rediss:// URLs", defaultValue: undefined, type: pemFile, whenUnset: () => null },
+  { name: "REDIS_COMMAND_TIMEOUT_MS", field: "redisCommandTimeoutMs", description: "Upper bound for one Redis command before the memory tier answers alone", defaultValue: "250", type: integer },
+  { name: "REDIS_CONNECT_TIMEOUT_MS", field: "redisConnectTimeoutMs", description: "Upper bound for one connection attempt", defaultValue: "2000", type: integer },
+  { name: "CACHE_KEY_PREFIX", field: "keyPrefix", description: "Namespace of every cache key; invalidation never leaves it", defaultValue: "ai_cache", type: text(new RegExp(KEY_PREFIX_PATTERN), "1 to 32 characters of A-Z a-z 0-9 _ . -") },
+  { name: "CACHE_MEMORY_MAX_ENTRIES", field: "memoryMaxEntries", description: "Memory tier bound on entries (0 disables the tier)", defaultValue: "10000", type: integer },
+  { name: "CACHE_MEMORY_MAX_BYTES", field: "memoryMaxBytes", description: "Memory tier bound on bytes (keys and values, counted as UTF-16)", defaultValue: "64MB", type: byteSize },
+  { name: "CACHE_DEFAULT_TTL_SECONDS", field: "defaultTtlSeconds", description: "TTL of operations without their own", defaultValue: "3600", type: integer },
+  { name: "CACHE_OPERATION_TTLS", field: "operationTtls", description: "Per-operation TTLs in seconds", defaultValue: "summarize=7200,sentiment=86400,key_points=7200,questions=3600,qa=3600,translate=14400", type: ttlMap },
+  { name: "CACHE_COMPRESSION_THRESHOLD_BYTES", field: "compressionThresholdBytes", description: "Values larger than this are stored zstd-compressed in Redis", defaultValue: "1000", type: integer },
+  { name: "CACHE_COMPRESSION_LEVEL", field: "compressionLevel", description: "zstd level for values written to Redis (1 fastest, 19 smallest)", defaultValue: "3", type: integer },
+  { name: "CACHE_MAX_TEXT_BYTES", field: "maxTextBytes", description: "Largest accepted text (or question) in a data-plane request", defaultValue: "1MB", type: byteSize },
+  { name: "CACHE_MAX_RESPONSE_BYTES", field: "maxResponseBytes", description: "Largest response (as JSON) that may be stored", defaultValue: "4MB", type: byteSize },
+  { name: "MAX_BODY_BYTES", field: "maxBodyBytes", description: "Largest accepted request body", defaultValue: "8MB", type: byteSize },
+  { name: "MAX_INFLIGHT_BODY_BYTES", field: "maxInflightBodyBytes", description: "Bound on the request-body bytes held at once across all requests (at least MAX_BODY_BYTES); a body that would pass it gets 503 with Retry-After", defaultValue: "64MB", type: byteSize },
+  { name: "MONITORING_ENABLED", field: "monitoringEnabled", description: "false turns the performance monitor off (metrics answer 503)", defaultValue: "true", type: boolean },
+  { name: "MONITOR_RETENTION_HOURS", field: "monitorRetentionHours", description: "Window of the performance statistics", defaultValue: "1", type: positiveNumber },
+  { name: "SHUTDOWN_TIMEOUT_MS", field: "shutdownTimeoutMs", description: "How long in-flight requests may take after SIGTERM", defaultValue: "10000", type: integer },
+  { name: "INSTANCE_ID", field: "instanceId", description: "Label of this sidecar in /metrics (default: the hostname)", defaultValue: undefined, type: text(/^[A-Za-z0-9_.:\-]{1,128}$/, "1 to 128 characters of A-Z a-z 0-9 _ . : -"), whenUnset: () => sanitizeInstanceId(hostname()) },
 ];
+
+/** Every variable, with what it accepts: the single source for parsing, `--help` and the README table. */
+export const ENV_VARIABLES: readonly EnvVariable[] = DEFINITIONS.map((definition) => ({
+  ...definition,
+  ...(typeof definition.type === "function" ? definition.type(ConfigSchema.properties[definition.field]) : definition.type),
+}));
+
+function sanitizeInstanceId(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9_.:-]/g, "_").slice(0, 128);
+  return cleaned === "" ? "sidecar" : cleaned;
+}

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { CacheKeyBuilder } from "../../src/cache/key.ts";
+import { loadConfig } from "../../src/config/load.ts";
 import { buildTestApp } from "../support/app.ts";
 
 const post = (app: Awaited<ReturnType<typeof buildTestApp>>, path: string, body: string) =>
@@ -83,8 +84,10 @@ describe("operation names that are properties of every JavaScript object", () =>
     });
   }
 
-  test("a per-operation TTL named like one is honoured", async () => {
-    const app = await buildTestApp({ operationTtls: Object.fromEntries([["constructor", 42], ["__proto__", 43]]) });
+  test("a per-operation TTL named like one is read from the environment and honoured", async () => {
+    const { operationTtls } = loadConfig({ CACHE_OPERATION_TTLS: "constructor=42,__proto__=43" });
+    expect(Object.hasOwn(operationTtls, "__proto__")).toBe(true);
+    const app = await buildTestApp({ operationTtls });
     for (const [operation, ttl] of [["constructor", 42], ["__proto__", 43], ["toString", app.config.defaultTtlSeconds]] as const) {
       const stored = await post(app, "/cache/store", JSON.stringify({ operation, text: "t", response: 1 }));
       expect((await stored.json()).ttl_seconds).toBe(ttl);
