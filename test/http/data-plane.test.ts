@@ -96,14 +96,25 @@ describe("data plane (memory tier)", () => {
     }
   });
 
-  test("text and response over their caps: 413 naming the limit", async () => {
-    const text = await lookup({ operation: "x", text: "é".repeat(1100) });
-    expect(text.status).toBe(413);
-    expect(await text.json()).toMatchObject({ error: "payload_too_large", field: "text" });
-    expect((await lookup({ operation: "x", text: "t", question: "q".repeat(2049) })).status).toBe(413);
-    const response = await store({ operation: "x", text: "t", response: "r".repeat(4100) });
-    expect(response.status).toBe(413);
-    expect((await response.json()).detail).toContain("CACHE_MAX_RESPONSE_BYTES");
+  test("every size limit is enforced with 413 naming the limit, its size and the field", async () => {
+    const refusals: [string, Response, string, number, string | undefined][] = [
+      // Counted in UTF-8 bytes: 1,100 characters of 2 bytes each are over 2,048.
+      ["text", await lookup({ operation: "x", text: "é".repeat(1100) }), "CACHE_MAX_TEXT_BYTES", 2048, "text"],
+      ["question", await lookup({ operation: "x", text: "t", question: "q".repeat(2049) }), "CACHE_MAX_TEXT_BYTES", 2048, "question"],
+      ["response", await store({ operation: "x", text: "t", response: "r".repeat(4100) }), "CACHE_MAX_RESPONSE_BYTES", 4096, "response"],
+      ["body", await store({ operation: "x", text: "t", response: "r".repeat(20_000) }), "MAX_BODY_BYTES", 16384, undefined],
+    ];
+    for (const [what, response, limit, bytes, field] of refusals) {
+      const body = await response.json();
+      expect([what, response.status]).toEqual([what, 413]);
+      expect(Value.Check(ErrorResponse, body)).toBe(true);
+      expect(body.error).toBe("payload_too_large");
+      expect(body.detail).toContain(`${limit} (${bytes} bytes)`);
+      expect(body.field).toBe(field);
+    }
+    // Exactly at each limit is accepted.
+    expect((await lookup({ operation: "x", text: "é".repeat(1024) })).status).toBe(200);
+    expect((await store({ operation: "x", text: "t", response: "r".repeat(4094) })).status).toBe(201);
   });
 
   test("with keys configured, every data-plane call needs one", async () => {

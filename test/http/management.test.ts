@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { Value } from "@sinclair/typebox/value";
 import { createApp } from "../../src/app.ts";
 import {
@@ -52,68 +52,88 @@ describe("auth matrix", () => {
 
 describe("documented shapes", () => {
   const headers = credentials.primaryBearer;
+  /** Each test gets an app of its own, so what it counts is only what it did. */
+  let fresh: TestApp;
+  beforeEach(async () => {
+    fresh = await buildTestApp({ apiKeys: [PRIMARY_KEY, ADDITIONAL_KEY] });
+  });
+  afterEach(() => fresh.close());
 
   test("status has redis, memory and performance with real values", async () => {
-    await t.request("/cache/store", { method: "POST", headers, json: { operation: "summarize", text: "s", response: "r" } });
-    await t.request("/cache/lookup", { method: "POST", headers, json: { operation: "summarize", text: "s" } });
-    const body = await (await t.request("/internal/cache/status")).json();
-    expect(body.redis).toEqual({ status: "unavailable", configured: false });
+    await fresh.request("/cache/store", { method: "POST", headers, json: { operation: "summarize", text: "s", response: "r" } });
+    await fresh.request("/cache/lookup", { method: "POST", headers, json: { operation: "summarize", text: "s" } });
+    const body = await (await fresh.request("/internal/cache/status")).json();
+    expect(body.redis).toEqual({ status: "disabled", configured: false });
     expect(body.memory).toMatchObject({ status: "normal", entries: 1, limit: 10_000 });
     expect(body.performance.status).toBe("optimal");
     expect(body.performance.hit_rate).toBe(100);
   });
 
   test("invalidate answers the documented message and counts what it removed", async () => {
-    for (const text of ["a", "b", "c"]) await t.request("/cache/store", { method: "POST", headers, json: { operation: "translate", text, response: text } });
-    const response = await t.request("/internal/cache/invalidate?pattern=op:translate|*&operation_context=test-suite", { method: "POST", headers });
+    for (const text of ["a", "b", "c"]) await fresh.request("/cache/store", { method: "POST", headers, json: { operation: "translate", text, response: text } });
+    await fresh.request("/cache/store", { method: "POST", headers, json: { operation: "summarize", text: "a", response: "kept" } });
+    const response = await fresh.request("/internal/cache/invalidate?pattern=op:translate|*&operation_context=test-suite", { method: "POST", headers });
     const body = await response.json();
     expect(body.message).toBe("Cache invalidated for pattern: op:translate|*");
     expect(body.keys_removed).toBe(3);
     expect(body.redis).toBe("disabled");
-    expect((await (await t.request("/cache/lookup", { method: "POST", headers, json: { operation: "translate", text: "a" } })).json()).hit).toBe(false);
-    const stats = await (await t.request("/internal/cache/invalidation-stats")).json();
-    expect(stats.total_keys_invalidated).toBeGreaterThanOrEqual(3);
+    expect((await (await fresh.request("/cache/lookup", { method: "POST", headers, json: { operation: "translate", text: "a" } })).json()).hit).toBe(false);
+    expect((await (await fresh.request("/cache/lookup", { method: "POST", headers, json: { operation: "summarize", text: "a" } })).json()).hit).toBe(true);
+    const stats = await (await fresh.request("/internal/cache/invalidation-stats")).json();
+    expect(stats.total_keys_invalidated).toBe(3);
     expect(stats.patterns.most_common_patterns["op:translate|*"]).toBe(1);
   });
 
   test("an empty pattern invalidates everything", async () => {
-    await t.request("/cache/store", { method: "POST", headers, json: { operation: "qa", text: "q", response: 1 } });
-    const body = await (await t.request("/internal/cache/invalidate", { method: "POST", headers })).json();
+    for (const operation of ["qa", "summarize", "translate"]) await fresh.request("/cache/store", { method: "POST", headers, json: { operation, text: "q", response: 1 } });
+    expect(fresh.cache.memory.size).toBe(3);
+    const body = await (await fresh.request("/internal/cache/invalidate", { method: "POST", headers })).json();
     expect(body.message).toBe("Cache invalidated for pattern: ");
-    expect(t.cache.memory.size).toBe(0);
+    expect(body.keys_removed).toBe(3);
+    expect(fresh.cache.memory.size).toBe(0);
   });
 
   test("bad patterns and contexts are refused with 422 and remove nothing", async () => {
-    await t.request("/cache/store", { method: "POST", headers, json: { operation: "qa", text: "keep", response: 1 } });
+    await fresh.request("/cache/store", { method: "POST", headers, json: { operation: "qa", text: "keep", response: 1 } });
     for (const query of [`pattern=${"x".repeat(300)}`, "pattern=a%5Bb", "pattern=a%0Ab", `operation_context=${"c".repeat(200)}`, "operation_context=%01"]) {
-      const response = await t.request(`/internal/cache/invalidate?${query}`, { method: "POST", headers });
+      const response = await fresh.request(`/internal/cache/invalidate?${query}`, { method: "POST", headers });
       expect(response.status).toBe(422);
       expect((await response.json()).error).toBe("validation_error");
     }
-    expect(t.cache.memory.size).toBe(1);
+    expect(fresh.cache.memory.size).toBe(1);
+    expect((await (await fresh.request("/internal/cache/invalidation-stats")).json()).total_invalidations).toBe(0);
   });
 
   test("recommendations are strings, with details", async () => {
-    const body = await (await t.request("/internal/cache/invalidation-recommendations")).json();
-    expect(Array.isArray(body.recommendations)).toBe(true);
+    // Sixty invalidations in a row are frequent enough for a recommendation.
+    for (let i = 0; i < 60; i++) await fresh.request(`/internal/cache/invalidate?pattern=p${i % 2}`, { method: "POST", headers });
+    const body = await (await fresh.request("/internal/cache/invalidation-recommendations")).json();
+    expect(body.recommendations.length).toBeGreaterThan(0);
     for (const item of body.recommendations) expect(typeof item).toBe("string");
     expect(body.details.length).toBe(body.recommendations.length);
   });
 
   test("metrics validate against CachePerformanceResponse and include every section", async () => {
-    const body = await (await t.request("/internal/cache/metrics")).json();
+    await fresh.request("/cache/store", { method: "POST", headers, json: { operation: "qa", text: "m", response: 1 } });
+    await fresh.request("/cache/lookup", { method: "POST", headers, json: { operation: "qa", text: "m" } });
+    await fresh.request("/internal/cache/invalidate?pattern=nothing", { method: "POST", headers });
+    await fresh.request("/internal/cache/status"); // samples memory
+    const body = await (await fresh.request("/internal/cache/metrics")).json();
     expect(Value.Errors(CachePerformanceResponse, body).First()).toBeUndefined();
     expect(body.retention_hours).toBe(1);
     for (const section of ["key_generation", "cache_operations", "memory_usage", "invalidation"]) expect(body[section]).toBeDefined();
-    expect(body.cache_operations.by_operation_type.get.count).toBeGreaterThan(0);
+    expect(body.cache_operations.by_operation_type.get.count).toBe(1);
   });
 
   test("GET /metrics is Prometheus text with an instance label", async () => {
-    const response = await t.request("/metrics");
+    await fresh.request("/cache/store", { method: "POST", headers, json: { operation: "qa", text: "p", response: 1 } });
+    await fresh.request("/cache/lookup", { method: "POST", headers, json: { operation: "qa", text: "p" } });
+    await fresh.request("/cache/lookup", { method: "POST", headers, json: { operation: "qa", text: "absent" } });
+    const response = await fresh.request("/metrics");
     expect(response.headers.get("content-type")).toContain("text/plain; version=0.0.4");
     const text = await response.text();
-    expect(text).toContain('ai_cache_hits_total{instance_id="test",tier="memory"}');
-    expect(text).toContain('ai_cache_operation_duration_seconds_bucket{instance_id="test",operation="get",le="+Inf"}');
+    expect(text).toContain('ai_cache_hits_total{instance_id="test",tier="memory"} 1');
+    expect(text).toContain('ai_cache_operation_duration_seconds_bucket{instance_id="test",operation="get",le="+Inf"} 2');
     for (const line of text.trim().split("\n")) {
       expect(line).toMatch(/^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[^}]*\})? -?[0-9.e+-]+)$/);
     }
@@ -122,6 +142,7 @@ describe("documented shapes", () => {
     for (let i = 1; i < buckets.length; i++) expect(buckets[i]!).toBeGreaterThanOrEqual(buckets[i - 1]!);
     const count = Number(/ai_cache_operation_duration_seconds_count\{instance_id="test",operation="get"\} (\d+)/.exec(text)![1]);
     expect(buckets.at(-1)).toBe(count);
+    expect(count).toBe(2);
   });
 });
 

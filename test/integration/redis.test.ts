@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { FORMAT_VERSION } from "../../src/cache/codec.ts";
 import { buildTestApp, type TestApp } from "../support/app.ts";
+import { waitFor } from "../support/poll.ts";
 import { startRedis, type RedisServer } from "../support/redis.ts";
+import { redisTierContract } from "../support/redis-tier-contract.ts";
 
 let redis: RedisServer;
 let t: TestApp;
@@ -9,6 +11,8 @@ let t: TestApp;
 beforeAll(async () => {
   redis = await startRedis();
   t = await buildTestApp({ redisUrl: redis.url, redisCommandTimeoutMs: 300, redisConnectTimeoutMs: 1000 });
+  // The start-up wait is bounded; on a loaded machine the connection may come just after it.
+  await waitFor(() => t.cache.redisStatus() === "connected", { what: "connected to Redis" });
 });
 afterAll(async () => {
   await t.close();
@@ -18,15 +22,6 @@ afterAll(async () => {
 const lookup = (body: unknown) => t.request("/cache/lookup", { method: "POST", json: body });
 const store = (body: unknown) => t.request("/cache/store", { method: "POST", json: body });
 const LONG_ANSWER = { choices: [{ message: { role: "assistant", content: "The quarterly report shows revenue growth across regions. ".repeat(60) } }] };
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (await condition()) return Date.now() - started;
-    await Bun.sleep(25);
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}
 
 describe("two tiers against a real redis-server", () => {
   test("store, clear the memory tier, then look up through Redis (promoted afterwards)", async () => {
@@ -48,7 +43,9 @@ describe("two tiers against a real redis-server", () => {
     expect(ttl).toBeGreaterThan(86_000_000);
     expect(ttl).toBeLessThanOrEqual(86_400_000);
     const custom = await (await store({ operation: "sentiment", text: "ttl2", response: "x", ttl_seconds: 2 })).json();
-    expect(await client.pTTL(custom.key)).toBeLessThanOrEqual(2000);
+    const customTtl = await client.pTTL(custom.key);
+    expect(customTtl).toBeGreaterThan(0); // -2 would mean no such key, -1 no TTL
+    expect(customTtl).toBeLessThanOrEqual(2000);
   });
 
   test("large values are stored zstd-compressed with a header, and read back", async () => {
@@ -126,35 +123,6 @@ describe("two tiers against a real redis-server", () => {
     expect(body.redis.connected_clients).toBeGreaterThanOrEqual(1);
     expect(typeof body.redis.keys).toBe("number");
   });
-
-  test("Redis stopped mid-test: no 5xx, memory tier answers; restarted: reconnects by itself", async () => {
-    const warm = { operation: "summarize", text: "survives outage" };
-    await store({ ...warm, response: "cached before outage" });
-    await redis.stop(true);
-    await waitFor(() => t.cache.redisStatus() !== "connected", 3000);
-
-    const hit = await lookup(warm);
-    expect(hit.status).toBe(200);
-    expect((await hit.json()).response).toBe("cached before outage");
-    const miss = await lookup({ operation: "summarize", text: "never stored" });
-    expect(miss.status).toBe(200);
-    const during = await store({ operation: "summarize", text: "written during outage", response: "memory only" });
-    expect(during.status).toBe(201);
-    expect((await during.json()).tiers).toEqual(["memory"]);
-    const removed = await (await t.request(`/cache/entries/${encodeURIComponent((await (await lookup(warm)).json()).key)}`, { method: "DELETE" })).json();
-    expect(removed).toEqual({ deleted: true, tiers: ["memory"], complete: false });
-    const invalidated = await (await t.request("/internal/cache/invalidate?pattern=nothing", { method: "POST" })).json();
-    expect(invalidated.redis).toBe("unavailable");
-    const status = await (await t.request("/internal/cache/status")).json();
-    expect(status.redis.status).toBe("unavailable");
-    expect((await (await t.request("/ready")).json()).status).toBe("degraded");
-
-    await redis.start();
-    await waitFor(() => t.cache.redisStatus() === "connected", 5000);
-    const after = await (await store({ operation: "summarize", text: "after restart", response: 1 })).json();
-    expect(after.tiers).toEqual(["memory", "redis"]);
-    expect((await (await t.request("/ready")).json()).status).toBe("ready");
-  });
 });
 
 describe("connection problems at start", () => {
@@ -167,12 +135,14 @@ describe("connection problems at start", () => {
     await app.close();
   });
 
-  test("a wrong password gives a clear error and memory-only service, not a retry loop", async () => {
+  test("a wrong password gives a clear error and memory-only service while it retries slowly", async () => {
     const secured = await startRedis(["--requirepass", "right-password"]);
+    // Opened first, so that every connection counted below is the sidecar's.
+    const admin = await secured.client();
+    const connections = async () => Number(/total_connections_received:(\d+)/.exec(await admin.info("stats"))![1]);
+    const app = await buildTestApp({ redisUrl: secured.url.replace("redis://", "redis://:wrong-password@"), redisConnectTimeoutMs: 1000 });
     try {
-      const url = secured.url.replace("redis://", "redis://:wrong-password@");
-      const app = await buildTestApp({ redisUrl: url, redisConnectTimeoutMs: 1000 });
-      await waitFor(() => app.cache.redis?.state === "failed", 3000);
+      await waitFor(() => app.cache.redis?.state === "error", { what: "the refusal reported" });
       const status = await (await app.request("/internal/cache/status")).json();
       expect(status.redis.status).toBe("error");
       expect(status.redis.last_error).toMatch(/WRONGPASS|invalid|password/i);
@@ -180,14 +150,38 @@ describe("connection problems at start", () => {
       const logs = app.logger.lines.join("\n");
       expect(logs).toContain("refused our credentials");
       expect(logs).not.toContain("wrong-password");
-      expect((await app.request("/cache/store", { method: "POST", json: { operation: "x", text: "y", response: 1 } })).status).toBe(201);
-      await app.close();
+      expect(await (await app.request("/cache/store", { method: "POST", json: { operation: "x", text: "y", response: 1 } })).json()).toMatchObject({ tiers: ["memory"] });
 
-      const good = await buildTestApp({ redisUrl: secured.url.replace("redis://", "redis://:right-password@") });
-      expect(good.cache.redisStatus()).toBe("connected");
-      await good.close();
+      // Retried, slowly: counted over however long two more attempts take, there is at most one
+      // attempt a second on each of its two connections (commands, pub/sub). A loaded machine only
+      // makes fewer; a retry loop would make hundreds.
+      const before = await connections();
+      const started = performance.now();
+      await waitFor(async () => (await connections()) >= before + 2, { what: "two more connection attempts" });
+      const seconds = (performance.now() - started) / 1000;
+      expect((await connections()) - before).toBeLessThanOrEqual(2 * (seconds + 1));
+
+      // Once the password it has is accepted, the same sidecar connects by itself.
+      await admin.configSet("requirepass", "wrong-password");
+      await waitFor(() => app.cache.redisStatus() === "connected", { what: "connected once the password is accepted" });
+      expect(await (await app.request("/cache/store", { method: "POST", json: { operation: "x", text: "z", response: 1 } })).json()).toMatchObject({ tiers: ["memory", "redis"] });
     } finally {
+      await app.close();
       await secured.stop();
     }
   });
+});
+
+redisTierContract("standalone", async () => {
+  const server = await startRedis();
+  const target = { kind: "standalone" as const, url: server.url };
+  return {
+    targets: [target, target],
+    dataPorts: [server.port],
+    stopData: () => server.stop(true),
+    startData: () => server.start(),
+    pauseData: () => server.pause(),
+    resumeData: () => server.resume(),
+    close: () => server.stop(),
+  };
 });

@@ -101,18 +101,6 @@ describe("fuzzing every route (fast-check)", () => {
 
   const authorized = { "content-type": "application/json", authorization: `Bearer ${PRIMARY_KEY}` };
 
-  test("huge values are refused with 413 naming the limit", async () => {
-    for (const [path, body] of [
-      ["/cache/lookup", { operation: "x", text: "t".repeat(20_000) }],
-      ["/cache/store", { operation: "x", text: "t", response: "r".repeat(40_000) }],
-      ["/cache/store", { operation: "x", text: "t", response: "r".repeat(100_000) }],
-    ] as const) {
-      const response = await t.app.handle(new Request(`http://localhost${path}`, { method: "POST", headers: authorized, body: JSON.stringify(body) }));
-      expect(response.status).toBe(413);
-      expect((await response.json()).detail).toMatch(/CACHE_MAX_TEXT_BYTES|CACHE_MAX_RESPONSE_BYTES|MAX_BODY_BYTES/);
-    }
-  });
-
   test("deep JSON nesting is refused with 400, whatever the depth", async () => {
     for (const depth of [129, 1_000, 20_000]) {
       const deep = `${"[".repeat(depth)}${"]".repeat(depth)}`;

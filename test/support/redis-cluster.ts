@@ -2,23 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
+import { waitFor } from "./poll.ts";
 import { freePort } from "./redis.ts";
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if (await condition()) return;
-    } catch {
-      // not yet
-    }
-    await Bun.sleep(50);
-  }
-  throw new Error(`${what} not ready within ${timeoutMs} ms`);
-}
-
-async function info(port: number, section: string): Promise<string> {
-  const client = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
+async function info(port: number, section: string, password?: string): Promise<string> {
+  const client = createClient({ url: `redis://127.0.0.1:${port}`, password, socket: { reconnectStrategy: false } });
   client.on("error", () => {});
   await client.connect();
   try {
@@ -28,42 +16,86 @@ async function info(port: number, section: string): Promise<string> {
   }
 }
 
-export interface LocalDeployment {
-  readonly ports: number[];
-  stop(): Promise<void>;
+/** One redis-server process that can be stopped and started again on the same port. */
+function node(args: string[], cwd: string) {
+  let child: ReturnType<typeof Bun.spawn> | null = null;
+  return {
+    start() {
+      child = Bun.spawn(["redis-server", ...args], { stdout: "ignore", stderr: "ignore", cwd });
+    },
+    /** Freezes the process (SIGSTOP): connections stay open, nothing is answered. */
+    pause() {
+      child?.kill("SIGSTOP");
+    },
+    resume() {
+      child?.kill("SIGCONT");
+    },
+    async stop(signal: "SIGTERM" | "SIGKILL" = "SIGTERM") {
+      const running = child;
+      child = null;
+      if (running === null) return;
+      running.kill("SIGCONT"); // a frozen process would not act on SIGTERM
+      running.kill(signal);
+      await running.exited;
+    },
+  };
 }
 
-/** Three masters on loopback ports, joined with `redis-cli --cluster create`, no replicas. */
+export interface LocalDeployment {
+  readonly ports: number[];
+  /** Stops every process and removes the files; the deployment cannot be started again. */
+  stop(): Promise<void>;
+  /** Ports of the nodes that hold data (not the sentinel). */
+  readonly dataPorts: number[];
+  /** Kills the data nodes (SIGKILL), keeping their ports and cluster configuration: Redis is down. */
+  stopData(): Promise<void>;
+  /** Starts the data nodes again and waits until the deployment serves. */
+  startData(): Promise<void>;
+  /** Freezes the data nodes (SIGSTOP): connected clients get no answer until resumeData(). */
+  pauseData(): void;
+  resumeData(): void;
+}
+
+/** Masters on loopback ports, joined with `redis-cli --cluster create`, no replicas. */
 export async function startCluster(masters = 3): Promise<LocalDeployment & { urls: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), "redis-cluster-"));
   const ports: number[] = [];
-  const processes: ReturnType<typeof Bun.spawn>[] = [];
+  for (let i = 0; i < masters; i++) ports.push(await freePort());
+  const nodes = ports.map((port) =>
+    node(
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--cluster-enabled", "yes", "--cluster-config-file", join(dir, `nodes-${port}.conf`), "--cluster-node-timeout", "2000"],
+      dir,
+    ),
+  );
+  const serving = async () => {
+    for (const port of ports) await waitFor(async () => (await info(port, "cluster")).includes("cluster_state:ok"), { what: `cluster state ok on ${port}` });
+  };
   try {
-    for (let i = 0; i < masters; i++) {
-      const port = await freePort();
-      ports.push(port);
-      processes.push(
-        Bun.spawn(
-          ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--cluster-enabled", "yes", "--cluster-config-file", join(dir, `nodes-${port}.conf`), "--cluster-node-timeout", "2000"],
-          { stdout: "ignore", stderr: "ignore", cwd: dir },
-        ),
-      );
-    }
-    for (const port of ports) await waitFor(async () => (await info(port, "server")).includes("redis_version"), 5000, `node ${port}`);
+    for (const each of nodes) each.start();
+    for (const port of ports) await waitFor(async () => (await info(port, "server")).includes("redis_version"), { what: `cluster node ${port}` });
     const create = Bun.spawn(["redis-cli", "--cluster", "create", ...ports.map((port) => `127.0.0.1:${port}`), "--cluster-replicas", "0", "--cluster-yes"], { stdout: "ignore", stderr: "pipe" });
     if ((await create.exited) !== 0) throw new Error(`redis-cli --cluster create failed: ${await new Response(create.stderr).text()}`);
-    for (const port of ports) await waitFor(async () => (await info(port, "cluster")).includes("cluster_state:ok"), 10_000, `cluster state on ${port}`);
+    await serving();
   } catch (error) {
-    for (const child of processes) child.kill("SIGKILL");
+    await Promise.all(nodes.map((each) => each.stop("SIGKILL")));
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
   return {
     ports,
+    dataPorts: ports,
     urls: ports.map((port) => `redis://127.0.0.1:${port}`),
+    async stopData() {
+      await Promise.all(nodes.map((each) => each.stop("SIGKILL")));
+    },
+    pauseData: () => nodes.forEach((each) => each.pause()),
+    resumeData: () => nodes.forEach((each) => each.resume()),
+    async startData() {
+      for (const each of nodes) each.start();
+      await serving();
+    },
     async stop() {
-      for (const child of processes) child.kill("SIGTERM");
-      await Promise.all(processes.map((child) => child.exited));
+      await Promise.all(nodes.map((each) => each.stop()));
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -75,7 +107,7 @@ export async function startSentinel(password?: string): Promise<LocalDeployment 
   const masterPort = await freePort();
   const sentinelPort = await freePort();
   const auth = password ? ["--requirepass", password] : [];
-  const master = Bun.spawn(["redis-server", "--port", String(masterPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...auth], { stdout: "ignore", stderr: "ignore" });
+  const master = node(["--port", String(masterPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...auth], dir);
   const config = join(dir, "sentinel.conf");
   writeFileSync(
     config,
@@ -88,22 +120,33 @@ export async function startSentinel(password?: string): Promise<LocalDeployment 
       "",
     ].join("\n"),
   );
-  const sentinel = Bun.spawn(["redis-server", config, "--sentinel"], { stdout: "ignore", stderr: "ignore", cwd: dir });
+  const sentinel = node([config, "--sentinel"], dir);
+  const masterServes = () => waitFor(async () => (await info(masterPort, "server", password)).includes("redis_version"), { what: `master on ${masterPort}` });
   try {
-    await waitFor(async () => (await info(sentinelPort, "sentinel")).includes("master0:name=mymaster,status=ok"), 10_000, "sentinel");
+    master.start();
+    sentinel.start();
+    await waitFor(async () => (await info(sentinelPort, "sentinel")).includes("master0:name=mymaster,status=ok"), { what: "sentinel watching mymaster" });
   } catch (error) {
-    master.kill("SIGKILL");
-    sentinel.kill("SIGKILL");
+    await Promise.all([master.stop("SIGKILL"), sentinel.stop("SIGKILL")]);
+    rmSync(dir, { recursive: true, force: true });
     throw error;
   }
   return {
     ports: [masterPort, sentinelPort],
+    dataPorts: [masterPort],
     masterPort,
     sentinelPort,
+    async stopData() {
+      await master.stop("SIGKILL");
+    },
+    pauseData: () => master.pause(),
+    resumeData: () => master.resume(),
+    async startData() {
+      master.start();
+      await masterServes();
+    },
     async stop() {
-      sentinel.kill("SIGTERM");
-      master.kill("SIGTERM");
-      await Promise.all([sentinel.exited, master.exited]);
+      await Promise.all([sentinel.stop(), master.stop()]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

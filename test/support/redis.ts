@@ -1,4 +1,5 @@
 import { createClient } from "redis";
+import { waitFor } from "./poll.ts";
 
 export interface RedisServer {
   readonly port: number;
@@ -7,6 +8,9 @@ export interface RedisServer {
   stop(hard?: boolean): Promise<void>;
   /** Starts it again on the same port. */
   start(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing is answered until resume(). */
+  pause(): void;
+  resume(): void;
   /** A plain client for arranging and checking data directly. */
   client(): Promise<ReturnType<typeof createClient>>;
 }
@@ -26,18 +30,15 @@ export async function freePort(): Promise<number> {
   }
 }
 
-async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
+function waitForPort(port: number): Promise<number> {
+  return waitFor(
+    async () => {
       const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
       socket.end();
-      return;
-    } catch {
-      await Bun.sleep(20);
-    }
-  }
-  throw new Error(`redis-server did not listen on ${port} within ${timeoutMs} ms`);
+      return true;
+    },
+    { what: `redis-server listening on ${port}` },
+  );
 }
 
 /** Starts a real redis-server on a free loopback port, without persistence. */
@@ -55,9 +56,16 @@ export async function startRedis(extraArgs: string[] = []): Promise<RedisServer>
       });
       await waitForPort(port);
     },
+    pause() {
+      process?.kill("SIGSTOP");
+    },
+    resume() {
+      process?.kill("SIGCONT");
+    },
     async stop(hard = false) {
       for (const client of clients.splice(0)) client.destroy();
       if (process === null) return;
+      process.kill("SIGCONT"); // a frozen server would not act on SIGTERM
       process.kill(hard ? "SIGKILL" : "SIGTERM");
       await process.exited;
       process = null;

@@ -1,3 +1,4 @@
+import { waitFor } from "./poll.ts";
 import { freePort } from "./redis.ts";
 
 export interface SidecarProcess {
@@ -17,17 +18,14 @@ export async function startSidecar(env: Record<string, string>): Promise<Sidecar
     stderr: "inherit",
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/health`)).status === 200) break;
-    } catch {
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error("sidecar did not start");
-      }
-      await Bun.sleep(25);
-    }
+  try {
+    // A sidecar that dies at start fails here at once, with its exit code, not at the deadline.
+    const died = child.exited.then((code) => Promise.reject(new Error(`sidecar on port ${port} exited with code ${code} before answering /health`)));
+    died.catch(() => {});
+    await Promise.race([waitFor(async () => (await fetch(`${url}/health`)).status === 200, { what: `sidecar on port ${port} answering /health` }), died]);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
   }
   return {
     url,
@@ -50,12 +48,11 @@ export async function startSidecar(env: Record<string, string>): Promise<Sidecar
   };
 }
 
-/** Polls until `condition` holds; returns the milliseconds it took, or throws after `timeoutMs`. */
-export async function within(timeoutMs: number, condition: () => Promise<boolean>): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    if (await condition()) return performance.now() - started;
-    if (performance.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
-    await Bun.sleep(2);
-  }
+/**
+ * Polls until `condition` holds; returns the milliseconds it took, or throws after `timeoutMs`.
+ * The shared helper (support/poll.ts) under its older name, checking every 2 ms so that the
+ * time it returns is close to when the condition became true.
+ */
+export function within(timeoutMs: number, condition: () => Promise<boolean>): Promise<number> {
+  return waitFor(condition, { timeoutMs, intervalMs: 2 });
 }

@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ConfigError, describeConfig, loadConfig } from "../../src/config/load.ts";
+import type { Config } from "../../src/config/model.ts";
 import { ENV_VARIABLES } from "../../src/config/variables.ts";
 
 describe("configuration", () => {
@@ -15,27 +19,62 @@ describe("configuration", () => {
   });
 
   test("reads every documented variable", () => {
-    const config = loadConfig({
-      PORT: "9000",
-      HOST: "0.0.0.0",
-      ENVIRONMENT: "production",
-      LOG_LEVEL: "warn",
-      API_KEY: "k1",
-      ADDITIONAL_API_KEYS: "k2, k3,,k1",
-      REDIS_URL: "redis://:secret@localhost:6380/2",
-      CACHE_MEMORY_MAX_BYTES: "16MB",
-      CACHE_OPERATION_TTLS: "summarize=10,qa=20",
-      MONITORING_ENABLED: "false",
-      MONITOR_RETENTION_HOURS: "0.5",
-    });
-    expect(config.apiKeys).toEqual(["k1", "k2", "k3"]);
-    expect(config.memoryMaxBytes).toBe(16 * 1024 * 1024);
-    expect(config.operationTtls).toEqual({ summarize: 10, qa: 20 });
-    expect(config.monitoringEnabled).toBe(false);
-    expect(config.monitorRetentionHours).toBe(0.5);
+    const dir = mkdtempSync(join(tmpdir(), "config-test-"));
+    const pem = join(dir, "ca.crt");
+    writeFileSync(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    try {
+      // One non-default value per variable, each read on its own (some exclude each other).
+      const cases: [Record<string, string>, keyof Config, unknown][] = [
+        [{ PORT: "9000" }, "port", 9000],
+        [{ HOST: "0.0.0.0" }, "host", "0.0.0.0"],
+        [{ ENVIRONMENT: "production", API_KEY: "k1" }, "environment", "production"],
+        [{ LOG_LEVEL: "warn" }, "logLevel", "warn"],
+        [{ API_KEY: " k1 " }, "apiKeys", ["k1"]],
+        [{ API_KEY: "k1", ADDITIONAL_API_KEYS: "k2, k3,,k1" }, "apiKeys", ["k1", "k2", "k3"]],
+        [{ REDIS_URL: "redis://:secret@localhost:6380/2" }, "redisUrl", "redis://:secret@localhost:6380/2"],
+        [{ REDIS_CLUSTER_NODES: "redis://a:1, redis://b:2" }, "redisClusterNodes", ["redis://a:1", "redis://b:2"]],
+        [{ REDIS_SENTINEL_NODES: "[::1]:26379, 10.0.0.2:26380" }, "redisSentinelNodes", [{ host: "::1", port: 26379 }, { host: "10.0.0.2", port: 26380 }]],
+        [{ REDIS_SENTINEL_MASTER: "primary.1" }, "redisSentinelMaster", "primary.1"],
+        [{ REDIS_PASSWORD: "sentinel-pass" }, "redisPassword", "sentinel-pass"],
+        [{ CACHE_COHERENCE: "no" }, "coherence", false],
+        [{ CACHE_COHERENCE_BOUND_MS: "500" }, "coherenceBoundMs", 500],
+        [{ REDIS_TLS_CA_FILE: pem }, "redisTlsCa", readFileSync(pem, "utf8")],
+        [{ REDIS_COMMAND_TIMEOUT_MS: "75" }, "redisCommandTimeoutMs", 75],
+        [{ REDIS_CONNECT_TIMEOUT_MS: "900" }, "redisConnectTimeoutMs", 900],
+        [{ CACHE_KEY_PREFIX: "app.cache-1" }, "keyPrefix", "app.cache-1"],
+        [{ CACHE_MEMORY_MAX_ENTRIES: "0" }, "memoryMaxEntries", 0],
+        [{ CACHE_MEMORY_MAX_BYTES: "16MB" }, "memoryMaxBytes", 16 * 1024 * 1024],
+        [{ CACHE_DEFAULT_TTL_SECONDS: "60" }, "defaultTtlSeconds", 60],
+        [{ CACHE_OPERATION_TTLS: "summarize=10,qa=20" }, "operationTtls", { summarize: 10, qa: 20 }],
+        [{ CACHE_COMPRESSION_THRESHOLD_BYTES: "0" }, "compressionThresholdBytes", 0],
+        [{ CACHE_COMPRESSION_LEVEL: "19" }, "compressionLevel", 19],
+        [{ CACHE_MAX_TEXT_BYTES: "512KB" }, "maxTextBytes", 512 * 1024],
+        [{ CACHE_MAX_RESPONSE_BYTES: "65536" }, "maxResponseBytes", 65536],
+        [{ MAX_BODY_BYTES: "16MB" }, "maxBodyBytes", 16 * 1024 * 1024],
+        [{ MAX_INFLIGHT_BODY_BYTES: "32MB" }, "maxInflightBodyBytes", 32 * 1024 * 1024],
+        [{ MONITORING_ENABLED: "false" }, "monitoringEnabled", false],
+        [{ MONITOR_RETENTION_HOURS: "0.5" }, "monitorRetentionHours", 0.5],
+        [{ SHUTDOWN_TIMEOUT_MS: "1500" }, "shutdownTimeoutMs", 1500],
+        [{ INSTANCE_ID: "pod-7:a" }, "instanceId", "pod-7:a"],
+      ];
+      // A variable added to the documented list needs a case here.
+      expect(new Set(cases.flatMap(([env]) => Object.keys(env)))).toEqual(new Set(ENV_VARIABLES.map((variable) => variable.name)));
+      const defaults = loadConfig({ INSTANCE_ID: "default-id" });
+      for (const [env, field, expected] of cases) {
+        const config = loadConfig(env);
+        expect([field, config[field] as unknown]).toEqual([field, expected]);
+        expect([field, config[field] as unknown]).not.toEqual([field, defaults[field]]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the start-up description of the configuration names no secret", () => {
+    const config = loadConfig({ API_KEY: "k1-secret-key", ADDITIONAL_API_KEYS: "k2-secret-key", REDIS_URL: "redis://:redis-secret@localhost:6380/2" });
     const described = JSON.stringify(describeConfig(config));
-    expect(described).not.toContain("secret");
-    expect(described).not.toContain("k1");
+    for (const secret of ["k1-secret-key", "k2-secret-key", "redis-secret"]) expect(described).not.toContain(secret);
+    expect(described).toContain("localhost:6380");
   });
 
   const bad: [Record<string, string>, string, RegExp][] = [
@@ -68,13 +107,25 @@ describe("configuration", () => {
     });
   }
 
-  test("a bad secret is never echoed", () => {
-    expect(() => loadConfig({ REDIS_URL: "ftp://user:hunter2@host" })).toThrow(ConfigError);
-    try {
-      loadConfig({ REDIS_URL: "::hunter2::" });
-    } catch (error) {
-      expect((error as Error).message).not.toContain("hunter2");
+  test("a bad value that carries a secret is refused without echoing it", () => {
+    for (const env of [{ REDIS_URL: "ftp://user:hunter2@host" }, { REDIS_URL: "::hunter2::" }, { REDIS_CLUSTER_NODES: "redis://:hunter2@a:1,http://:hunter2@b:2" }]) {
+      let caught: unknown;
+      try {
+        loadConfig(env);
+      } catch (error) {
+        caught = error;
+      }
+      // Refused (a value that stopped throwing would fail here), and the message keeps the secret out.
+      expect(caught).toBeInstanceOf(ConfigError);
+      expect((caught as ConfigError).message).not.toContain("hunter2");
     }
+  });
+
+  test("one Redis topology at a time", () => {
+    expect(() => loadConfig({ REDIS_URL: "redis://x:1", REDIS_SENTINEL_NODES: "x:26379" })).toThrow(/more than one of REDIS_URL/);
+    expect(() => loadConfig({ REDIS_URL: "redis://x:1", REDIS_CLUSTER_NODES: "redis://y:1" })).toThrow(/more than one of REDIS_URL/);
+    expect(() => loadConfig({ REDIS_SENTINEL_NODES: "nohost" })).toThrow(/REDIS_SENTINEL_NODES: "nohost" is not host:port/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: "redis://a:1,http://b:2" })).toThrow(/REDIS_CLUSTER_NODES: scheme "http:"/);
   });
 
   test("every variable says what it does and what it accepts", () => {

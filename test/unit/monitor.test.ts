@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { LogBuckets } from "../../src/monitor/log-buckets.ts";
 import { PerformanceMonitor, RELATIVE_ACCURACY } from "../../src/monitor/monitor.ts";
 import { WindowedHistogram } from "../../src/monitor/windowed.ts";
+import { liveHeap } from "../support/memory.ts";
 
 function clock(start = 10 * 3_600_000) {
   let now = start;
@@ -145,14 +146,13 @@ describe("performance monitor", () => {
       }
     };
     record(100_000);
-    Bun.gc(true);
-    const before = process.memoryUsage().heapUsed;
+    const before = liveHeap();
     record(2_000_000);
     monitor.performanceStats();
-    Bun.gc(true);
-    const after = process.memoryUsage().heapUsed;
+    const after = liveHeap();
     // 2 million samples kept as numbers would need 16 MB or more; fixed slices need nothing more.
-    expect(after - before).toBeLessThan(4 * 1024 * 1024);
+    expect(after.bytes - before.bytes).toBeLessThan(4 * 1024 * 1024);
+    expect(after.objects - before.objects).toBeLessThan(10_000);
     expect(monitor.hitRate().hits + monitor.hitRate().misses).toBe(2_100_000);
   });
 });
