@@ -1,10 +1,9 @@
 import pkg from "../package.json" with { type: "json" };
-import { createApp } from "./app.ts";
 import { usage } from "./cli.ts";
 import { ConfigError, describeConfig, loadConfig } from "./config/load.ts";
 import { createLogger } from "./logging/logger.ts";
-import { createRuntime } from "./runtime.ts";
-import { serve } from "./server/serve.ts";
+import { composeSidecar } from "./compose.ts";
+import { serve, type RunningServer } from "./http/serve.ts";
 
 const version = pkg.version;
 const args = process.argv.slice(2);
@@ -33,44 +32,35 @@ try {
 
 const logger = createLogger(config.logLevel);
 const startedAt = Date.now();
-const { cache, monitor } = await createRuntime(config, logger);
-await cache.start();
+const sidecar = await composeSidecar(config, logger, { version, startedAt });
 
-const app = createApp({
-  cache,
-  monitor,
-  logger,
-  apiKeys: config.apiKeys,
-  maxBodyBytes: config.maxBodyBytes,
-  maxInflightBodyBytes: config.maxInflightBodyBytes,
-  instanceId: config.instanceId,
-  version,
-  startedAt,
-});
-const running = serve(app.fetch, {
-  host: config.host,
-  port: config.port,
-  maxBodyBytes: config.maxBodyBytes,
-  shutdownTimeoutMs: config.shutdownTimeoutMs,
-  logger,
-});
-
-if (config.apiKeys.length === 0) logger.warn("no API key configured: development mode, every request is allowed");
-logger.info("ai-response-cache started", { version, url: running.url, port: running.port, config: describeConfig(config) });
-
-const memorySampler = setInterval(() => cache.sampleMemory(), 60_000);
-memorySampler.unref();
-
+// Installed before anything starts, so a signal at any moment ends in an orderly exit 0.
+let running: RunningServer | null = null;
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  logger.info("shutting down", { signal, in_flight: running.inFlight() });
+  logger.info("shutting down", { signal, in_flight: running?.inFlight() ?? 0 });
   clearInterval(memorySampler);
-  const { drained } = await running.shutdown();
-  await cache.close();
+  const drained = running === null ? true : (await running.shutdown()).drained;
+  await sidecar.close();
   logger.info("stopped", { drained });
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
+const memorySampler = setInterval(() => sidecar.cache.sampleMemory(), 60_000);
+memorySampler.unref();
+
+await sidecar.start();
+if (!stopping) {
+  running = serve(sidecar.app.fetch, {
+    host: config.host,
+    port: config.port,
+    maxBodyBytes: config.maxBodyBytes,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    logger,
+  });
+  if (config.apiKeys.length === 0) logger.warn("no API key configured: development mode, every request is allowed");
+  logger.info("ai-response-cache started", { version, url: running.url, port: running.port, config: describeConfig(config) });
+}

@@ -1,6 +1,7 @@
 import { Value } from "@sinclair/typebox/value";
 import { ConfigSchema, type Config } from "./model.ts";
-import { describeTarget, redisTarget } from "./redis-target.ts";
+import { describeTarget } from "../engine/redis/target.ts";
+import { redisTarget } from "./redis-target.ts";
 import { ConfigError, ENV_VARIABLES } from "./variables.ts";
 
 export { ConfigError } from "./variables.ts";

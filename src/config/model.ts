@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { OPERATION_PATTERN } from "../cache/key.ts";
+import { OPERATION_PATTERN } from "../engine/key.ts";
 
 export const KEY_PREFIX_PATTERN = "^[A-Za-z0-9_.-]{1,32}$";
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { TSchema } from "@sinclair/typebox";
-import { OPERATION_PATTERN } from "../cache/key.ts";
+import { OPERATION_PATTERN } from "../engine/key.ts";
 import { ConfigSchema, KEY_PREFIX_PATTERN, type Config } from "./model.ts";
 
 /** A bad environment value: names the variable, what is wrong and what is accepted. */

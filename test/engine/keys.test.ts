@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CacheKeyBuilder } from "../../src/cache/key.ts";
+import { CacheKeyBuilder } from "../../src/engine/key.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { buildTestApp } from "../support/app.ts";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { KeyParts } from "../../src/cache/key.ts";
+import type { KeyParts } from "../../src/engine/key.ts";
 import { buildTestApp, type TestApp } from "../support/app.ts";
 import { startRedis, type RedisServer } from "../support/redis.ts";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { redactUrl } from "../../src/config/redis-target.ts";
+import { redactUrl } from "../../src/engine/redis/target.ts";
 import { buildTestApp } from "../support/app.ts";
 import { freePort, startRedis, type RedisServer } from "../support/redis.ts";
 import { within } from "../support/sidecar.ts";
@@ -131,6 +131,8 @@ describe("credentials in Redis URLs are masked everywhere they are shown", () =>
     expect(redactUrl("redis://app:S3cr3t@cache:6379/2")).toBe("redis://app:***@cache:6379/2");
     expect(redactUrl("rediss://:S3cr3t@cache:6380")).toBe("rediss://:***@cache:6380");
     expect(redactUrl("redis://cache:6379")).toBe("redis://cache:6379");
+    // Not a URL at all: nothing of it is echoed, it may be a secret.
+    expect(redactUrl("S3cr3t not a url")).toBe("(invalid)");
   });
 
   test("status (open when no key is set) and the start-up log never show it", async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Value } from "@sinclair/typebox/value";
-import { DeleteResponse, EntryResponse, LookupResponse, StoreResponse } from "../../src/cache/model.ts";
-import { ErrorResponse } from "../../src/errors/model.ts";
+import { DeleteResponse, EntryResponse, LookupResponse, StoreResponse } from "../../src/http/cache/model.ts";
+import { ErrorResponse } from "../../src/http/error-model.ts";
 import { ADDITIONAL_KEY, buildTestApp, PRIMARY_KEY, type TestApp } from "../support/app.ts";
 
 let t: TestApp;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { ConfigError, loadConfig } from "../../src/config/load.ts";
-import { discardUnreadBody } from "../../src/errors/index.ts";
-import { serve, type RunningServer } from "../../src/server/serve.ts";
+import { discardUnreadBody } from "../../src/http/body.ts";
+import { serve, type RunningServer } from "../../src/http/serve.ts";
 import { buildTestApp, PRIMARY_KEY, type TestApp } from "../support/app.ts";
 import { waitFor } from "../support/poll.ts";
 import { startSidecar, type SidecarProcess } from "../support/sidecar.ts";

@@ -1,13 +1,13 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { Value } from "@sinclair/typebox/value";
-import { createApp } from "../../src/app.ts";
+import { createApp } from "../../src/http/app.ts";
 import {
   CachePerformanceResponse,
   CacheStatusResponse,
   InvalidateResponse,
   InvalidationStatsResponse,
   RecommendationsResponse,
-} from "../../src/management/model.ts";
+} from "../../src/http/management/model.ts";
 import { ADDITIONAL_KEY, buildTestApp, PRIMARY_KEY, type TestApp } from "../support/app.ts";
 
 let t: TestApp;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Elysia } from "elysia";
-import { serve } from "../../src/server/serve.ts";
+import { serve } from "../../src/http/serve.ts";
 import { buildTestApp, PRIMARY_KEY } from "../support/app.ts";
 import { createMemoryLogger } from "../support/logger.ts";
 import { waitFor } from "../support/poll.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { FORMAT_VERSION } from "../../src/cache/codec.ts";
+import { FORMAT_VERSION } from "../../src/engine/codec.ts";
 import { buildTestApp, type TestApp } from "../support/app.ts";
 import { waitFor } from "../support/poll.ts";
 import { startRedis, type RedisServer } from "../support/redis.ts";

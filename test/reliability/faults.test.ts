@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { serve, type RunningServer } from "../../src/server/serve.ts";
+import { serve, type RunningServer } from "../../src/http/serve.ts";
 import { buildTestApp, type TestApp } from "../support/app.ts";
 import { count5xx, runLoad, startLoad, type LoadResult } from "../support/load.ts";
 import { createMemoryLogger } from "../support/logger.ts";

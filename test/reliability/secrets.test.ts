@@ -1,5 +1,5 @@
 import { describe, expect, spyOn, test } from "bun:test";
-import { ApiKeyVerifier } from "../../src/auth/verifier.ts";
+import { ApiKeyVerifier } from "../../src/http/auth/verifier.ts";
 import { ADDITIONAL_KEY, PRIMARY_KEY } from "../support/app.ts";
 import { waitFor } from "../support/poll.ts";
 import { freePort, startRedis } from "../support/redis.ts";

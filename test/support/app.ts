@@ -1,8 +1,7 @@
-import { createApp } from "../../src/app.ts";
+import { composeSidecar, type Sidecar } from "../../src/compose.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/model.ts";
 import type { Logger } from "../../src/logging/logger.ts";
-import { createRuntime } from "../../src/runtime.ts";
 import { createMemoryLogger } from "./logger.ts";
 
 export const PRIMARY_KEY = "primary-test-key-0123456789";
@@ -14,9 +13,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 }
 
 export interface TestApp {
-  readonly app: ReturnType<typeof createApp>;
-  readonly cache: Awaited<ReturnType<typeof createRuntime>>["cache"];
-  readonly monitor: Awaited<ReturnType<typeof createRuntime>>["monitor"];
+  readonly app: Sidecar["app"];
+  readonly cache: Sidecar["cache"];
+  readonly monitor: Sidecar["monitor"];
   readonly logger: ReturnType<typeof createMemoryLogger>;
   readonly config: Config;
   /** Sends a request to the app in-process. */
@@ -27,18 +26,10 @@ export interface TestApp {
 /** Builds the real app in-process; connects Redis when the config names one. */
 export async function buildTestApp(overrides: Partial<Config> = {}, logger = createMemoryLogger()): Promise<TestApp> {
   const config = testConfig(overrides);
-  const { cache, monitor } = await createRuntime(config, logger as Logger);
-  await cache.start();
-  const app = createApp({
-    cache,
-    monitor,
-    logger,
-    apiKeys: config.apiKeys,
-    maxBodyBytes: config.maxBodyBytes,
-    maxInflightBodyBytes: config.maxInflightBodyBytes,
-    instanceId: config.instanceId,
-    version: "test",
-  });
+  // The same composition root as main.ts.
+  const sidecar = await composeSidecar(config, logger as Logger, { version: "test" });
+  await sidecar.start();
+  const { app, cache, monitor } = sidecar;
   return {
     app,
     cache,
@@ -53,6 +44,6 @@ export async function buildTestApp(overrides: Partial<Config> = {}, logger = cre
         new Request(`http://localhost${path}`, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body }),
       );
     },
-    close: () => cache.close(),
+    close: () => sidecar.close(),
   };
 }

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { createClient, createCluster } from "redis";
-import { RedisUnavailableError } from "../../src/cache/errors.ts";
-import { RedisTier, type RedisTierOptions } from "../../src/cache/redis-tier.ts";
-import type { TopologyTarget } from "../../src/config/redis-target.ts";
+import { RedisUnavailableError } from "../../src/engine/errors.ts";
+import { RedisTier, type RedisTierOptions } from "../../src/engine/redis/tier.ts";
+import type { TopologyTarget } from "../../src/engine/redis/target.ts";
 import { createMemoryLogger } from "./logger.ts";
 import { waitFor } from "./poll.ts";
 
@@ -62,7 +62,7 @@ async function foreignWriter(kind: Kind, deployment: TierContractTarget) {
 }
 
 /**
- * The behaviour of src/cache/redis-tier.ts's RedisTier that every topology must share,
+ * The behaviour of src/engine/redis/tier.ts's RedisTier that every topology must share,
  * asserted the same way against standalone, Cluster and Sentinel. Each topology's test file
  * calls it with a deployment of its own (the failure tests take it down). Every test opens
  * its own tiers and writes keys under its own random prefix, so the tests hold in any order.

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ApiKeyVerifier, presentedKey } from "../../src/auth/verifier.ts";
+import { ApiKeyVerifier, presentedKey } from "../../src/http/auth/verifier.ts";
 
 describe("API key verification", () => {
   const verifier = new ApiKeyVerifier(["primary", "second"]);

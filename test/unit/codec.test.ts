@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Codec, decodeValue, encodeValue, FORMAT_VERSION, HEADER_BYTES, UnreadableValueError } from "../../src/cache/codec.ts";
+import { Codec, decodeValue, encodeValue, FORMAT_VERSION, HEADER_BYTES, UnreadableValueError } from "../../src/engine/codec.ts";
 
 const zstd = { thresholdBytes: 1000, codec: "zstd", level: 3 } as const;
 const gzip = { thresholdBytes: 1000, codec: "gzip", level: 6 } as const;

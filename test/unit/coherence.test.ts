@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { Coherence, type CoherenceChannel } from "../../src/cache/coherence.ts";
-import { CacheKeyBuilder } from "../../src/cache/key.ts";
-import { MemoryTier } from "../../src/cache/memory-tier.ts";
-import { PromotionGuard } from "../../src/cache/promotion-guard.ts";
+import { Coherence, type CoherenceChannel } from "../../src/engine/coherence.ts";
+import { CacheKeyBuilder } from "../../src/engine/key.ts";
+import { MemoryTier } from "../../src/engine/memory-tier.ts";
+import { PromotionGuard } from "../../src/engine/promotion-guard.ts";
 import { createMemoryLogger } from "../support/logger.ts";
 
 /**

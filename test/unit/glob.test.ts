@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { globMatch, patternProblem } from "../../src/cache/glob.ts";
+import { globMatch, patternProblem } from "../../src/engine/glob.ts";
 
 describe("glob matching (Redis semantics)", () => {
   const cases: [string, string, boolean][] = [

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CacheKeyBuilder, canonicalJson } from "../../src/cache/key.ts";
+import { CacheKeyBuilder, canonicalJson } from "../../src/engine/key.ts";
 
 const keys = new CacheKeyBuilder("ai_cache");
 

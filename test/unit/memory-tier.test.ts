@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ENTRY_OVERHEAD_BYTES, MemoryTier } from "../../src/cache/memory-tier.ts";
+import { ENTRY_OVERHEAD_BYTES, MemoryTier } from "../../src/engine/memory-tier.ts";
 
 function clock(start = 1_000_000) {
   let now = start;

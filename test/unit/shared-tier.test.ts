@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { RedisUnavailableError } from "../../src/cache/errors.ts";
-import { NO_REDIS } from "../../src/cache/shared-tier.ts";
+import { RedisUnavailableError } from "../../src/engine/errors.ts";
+import { NO_REDIS } from "../../src/engine/redis/shared-tier.ts";
 
 /** The shared tier of a memory-only sidecar. Real Redis tiers: support/redis-tier-contract.ts. */
 describe("NO_REDIS, the shared tier when no Redis is configured", () => {

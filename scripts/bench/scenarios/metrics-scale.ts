@@ -1,14 +1,14 @@
-import { createApp } from "../../../src/app.ts";
+import type { App } from "../../../src/http/app.ts";
 import { loadConfig } from "../../../src/config/load.ts";
 import { createLogger } from "../../../src/logging/logger.ts";
-import { createRuntime } from "../../../src/runtime.ts";
+import { composeSidecar } from "../../../src/compose.ts";
 import { median, type Scenario } from "../harness.ts";
 
 const SMALL = 1_000;
 const LARGE = 10_000_000;
 
 /** Median latency of GET /internal/cache/metrics over `calls` in-process requests, in ms. */
-async function metricsLatency(app: ReturnType<typeof createApp>, calls: number): Promise<number> {
+async function metricsLatency(app: App, calls: number): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < calls; i++) {
     const started = Bun.nanoseconds();
@@ -34,8 +34,7 @@ export const metricsScale: Scenario = {
     for (let pair = 0; pair < settings.pairs; pair++) {
       const logger = createLogger("error");
       const config = loadConfig({ LOG_LEVEL: "error" });
-      const { cache, monitor } = await createRuntime(config, logger);
-      const app = createApp({ cache, monitor, logger, apiKeys: [], maxBodyBytes: config.maxBodyBytes, instanceId: "bench", version: "bench" });
+      const { app, monitor } = await composeSidecar(config, logger, { version: "bench" });
       const record = (from: number, to: number) => {
         for (let i = from; i < to; i++) {
           monitor.recordKeyGeneration(800 + (i % 3000), 100 + (i % 900));

@@ -1,5 +1,5 @@
 import { Elysia, t } from "elysia";
-import type { ResponseCache } from "../cache/service.ts";
+import type { ResponseCache } from "../../engine/service.ts";
 import { RedisHealthSchema } from "../management/model.ts";
 
 export const HealthResponse = t.Object({ status: t.Literal("ok"), version: t.String(), uptime_seconds: t.Number() }, { $id: "HealthResponse" });

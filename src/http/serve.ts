@@ -1,5 +1,5 @@
 import type { Server } from "bun";
-import { BODY_DISCARD_LIMIT_BYTES } from "../errors/index.ts";
+import { BODY_DISCARD_LIMIT_BYTES } from "./body.ts";
 import type { Logger } from "../logging/logger.ts";
 
 export interface ServeOptions {

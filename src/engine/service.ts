@@ -7,7 +7,7 @@ import { CacheKeyBuilder, type KeyParts } from "./key.ts";
 import type { MemoryTier } from "./memory-tier.ts";
 import { ALONE, type MemoryCoherence } from "./coherence.ts";
 import { PromotionGuard } from "./promotion-guard.ts";
-import { NO_REDIS, type RedisHealth, type SharedTier } from "./shared-tier.ts";
+import { NO_REDIS, type RedisHealth, type SharedTier } from "./redis/shared-tier.ts";
 
 export interface CacheLimits {
   readonly maxTextBytes: number;

@@ -1,15 +1,16 @@
 import { Elysia } from "elysia";
-import { ApiKeyVerifier, authPlugin } from "./auth/index.ts";
-import { cacheController } from "./cache/index.ts";
-import type { ResponseCache } from "./cache/service.ts";
-import { docsController } from "./docs/index.ts";
-import { BodyBudget, errorHandling, readJsonBody, type BodyLimits } from "./errors/index.ts";
-import { healthController } from "./health/index.ts";
-import type { Logger } from "./logging/logger.ts";
-import { managementController } from "./management/index.ts";
+import { ApiKeyVerifier, authPlugin } from "./auth/plugin.ts";
+import { cacheController } from "./cache/routes.ts";
+import type { ResponseCache } from "../engine/service.ts";
+import { docsController } from "./docs/routes.ts";
+import { BodyBudget, readJsonBody, type BodyLimits } from "./body.ts";
+import { errorHandling } from "./errors.ts";
+import { healthController } from "./health/routes.ts";
+import type { Logger } from "../logging/logger.ts";
+import { managementController } from "./management/routes.ts";
 import { ManagementService } from "./management/service.ts";
-import type { PerformanceMonitor } from "./monitor/monitor.ts";
-import { prometheusController } from "./prometheus/index.ts";
+import type { PerformanceMonitor } from "../monitor/monitor.ts";
+import { prometheusController } from "./prometheus/routes.ts";
 
 export interface AppDependencies {
   readonly cache: ResponseCache;

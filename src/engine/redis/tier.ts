@@ -1,8 +1,8 @@
-import type { Logger } from "../logging/logger.ts";
-import type { TopologyTarget } from "../config/redis-target.ts";
+import type { Logger } from "../../logging/logger.ts";
+import type { TopologyTarget } from "./target.ts";
 import { ErrorReply } from "redis";
-import { errorMessage, RedisRefusedError, RedisUnavailableError } from "./errors.ts";
-import { createTopology, type KeySpace, type RedisTopology } from "./redis-topology.ts";
+import { errorMessage, RedisRefusedError, RedisUnavailableError } from "../errors.ts";
+import { createTopology, type KeySpace, type RedisTopology } from "./topology.ts";
 import type { NodeReport, RedisHealth, RedisState, RedisWrites, SharedTier, Subscription } from "./shared-tier.ts";
 
 

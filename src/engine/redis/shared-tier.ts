@@ -1,4 +1,4 @@
-import { RedisUnavailableError } from "./errors.ts";
+import { RedisUnavailableError } from "../errors.ts";
 
 /**
  * One word for Redis's state, used alike by /ready, /internal/cache/status and /metrics:

@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { OPERATION_PATTERN } from "./key.ts";
+import { OPERATION_PATTERN } from "../../engine/key.ts";
 
 const MAX_TTL_SECONDS = 365 * 86_400;
 

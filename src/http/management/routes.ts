@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
-import type { authPlugin } from "../auth/index.ts";
-import { ErrorResponse, errorResponse } from "../errors/model.ts";
+import type { authPlugin } from "../auth/plugin.ts";
+import { ErrorResponse, errorResponse } from "../error-model.ts";
 import {
   CachePerformanceResponse,
   CacheStatusResponse,

@@ -1,8 +1,8 @@
 import { Elysia } from "elysia";
-import type { authPlugin } from "../auth/index.ts";
-import { ErrorResponse } from "../errors/model.ts";
+import type { authPlugin } from "../auth/plugin.ts";
+import { ErrorResponse } from "../error-model.ts";
 import { DeleteResponse, EntryParams, EntryResponse, LookupRequest, LookupResponse, StoreRequest, StoreResponse } from "./model.ts";
-import type { LookupResult, ResponseCache } from "./service.ts";
+import type { LookupResult, ResponseCache } from "../../engine/service.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 // Shared Headers instances: a Response copies them, and building one from a plain object per

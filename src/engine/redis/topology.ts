@@ -1,5 +1,5 @@
 import { createClient, createCluster, createSentinel, RESP_TYPES } from "redis";
-import { describeTarget, redactUrl, type TopologyTarget } from "../config/redis-target.ts";
+import { describeTarget, redactUrl, type TopologyTarget } from "./target.ts";
 import type { Subscription } from "./shared-tier.ts";
 
 /** The commands the cache sends, with blob replies read as Buffers (binary-safe values). */

@@ -1,9 +1,9 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { errorMessage } from "../cache/errors.ts";
-import type { ResponseCache } from "../cache/service.ts";
-import type { Logger } from "../logging/logger.ts";
-import type { Recommendation } from "../monitor/invalidations.ts";
-import type { PerformanceMonitor } from "../monitor/monitor.ts";
+import { errorMessage } from "../../engine/errors.ts";
+import type { ResponseCache } from "../../engine/service.ts";
+import type { Logger } from "../../logging/logger.ts";
+import type { Recommendation } from "../../monitor/invalidations.ts";
+import type { PerformanceMonitor } from "../../monitor/monitor.ts";
 import { CachePerformanceResponse, type CacheStatusResponse, type InvalidateResponse } from "./model.ts";
 
 export interface ManagementServiceOptions {

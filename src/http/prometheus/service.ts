@@ -1,7 +1,7 @@
-import type { ResponseCache } from "../cache/service.ts";
-import { REDIS_HEALTH_STATES } from "../cache/shared-tier.ts";
-import type { PerformanceMonitor } from "../monitor/monitor.ts";
-import type { WindowedHistogram } from "../monitor/windowed.ts";
+import type { ResponseCache } from "../../engine/service.ts";
+import { REDIS_HEALTH_STATES } from "../../engine/redis/shared-tier.ts";
+import type { PerformanceMonitor } from "../../monitor/monitor.ts";
+import type { WindowedHistogram } from "../../monitor/windowed.ts";
 
 /** Bucket bounds (seconds) of the exported duration histograms: 10 µs to 1 s. */
 export const DURATION_BOUNDS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];

@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import type { RedisHealth } from "../cache/shared-tier.ts";
+import type { RedisHealth } from "../../engine/redis/shared-tier.ts";
 
 /** Redis's state, as /ready, /internal/cache/status and /metrics all name it. */
 export const RedisHealthSchema = Type.Union([Type.Literal("disabled"), Type.Literal("connected"), Type.Literal("unavailable"), Type.Literal("error")], {

@@ -1,0 +1,83 @@
+import type { Config } from "./config/model.ts";
+import { createApp, type App } from "./http/app.ts";
+import { redisTarget } from "./config/redis-target.ts";
+import { ALONE, Coherence } from "./engine/coherence.ts";
+import { CacheKeyBuilder } from "./engine/key.ts";
+import { PromotionGuard } from "./engine/promotion-guard.ts";
+import { NO_REDIS, type SharedTier } from "./engine/redis/shared-tier.ts";
+import { MemoryTier } from "./engine/memory-tier.ts";
+import { ResponseCache } from "./engine/service.ts";
+import type { Logger } from "./logging/logger.ts";
+import { PerformanceMonitor } from "./monitor/monitor.ts";
+
+/** One sidecar, wired from its configuration: the app to serve, and what it serves from. */
+export interface Sidecar {
+  readonly app: App;
+  readonly cache: ResponseCache;
+  readonly monitor: PerformanceMonitor;
+  /** Connects Redis and joins coherence, each with a bounded wait; never throws. */
+  start(): Promise<void>;
+  /** Closes Redis and stops coherence; never throws. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root, used by main.ts and by the tests alike: configuration in, a sidecar
+ * out. Nothing here reads the environment or listens on a port.
+ */
+export async function composeSidecar(config: Config, logger: Logger, options: { version: string; startedAt?: number }): Promise<Sidecar> {
+  const { cache, monitor } = await wireCache(config, logger);
+  const app = createApp({
+    cache,
+    monitor,
+    logger,
+    apiKeys: config.apiKeys,
+    maxBodyBytes: config.maxBodyBytes,
+    maxInflightBodyBytes: config.maxInflightBodyBytes,
+    instanceId: config.instanceId,
+    version: options.version,
+    startedAt: options.startedAt,
+  });
+  return { app, cache, monitor, start: () => cache.start(), close: () => cache.close() };
+}
+
+/**
+ * Wires the cache and its monitor. Redis is created but not connected. The Redis client is
+ * loaded only when Redis is configured: importing it costs a memory-only sidecar about 15 ms
+ * of start-up.
+ */
+async function wireCache(config: Config, logger: Logger): Promise<{ cache: ResponseCache; monitor: PerformanceMonitor }> {
+  const monitor = new PerformanceMonitor({ enabled: config.monitoringEnabled, retentionHours: config.monitorRetentionHours });
+  const target = redisTarget(config);
+  const redis: SharedTier =
+    target === null
+      ? NO_REDIS
+      : new (await import("./engine/redis/tier.ts")).RedisTier({
+          target,
+          commandTimeoutMs: config.redisCommandTimeoutMs,
+          connectTimeoutMs: config.redisConnectTimeoutMs,
+          tlsCa: config.redisTlsCa,
+          clientName: `ai-response-cache:${config.instanceId}`.replace(/[^\x21-\x7e]/g, "_"),
+          logger,
+        });
+  const keys = new CacheKeyBuilder(config.keyPrefix);
+  const memory = new MemoryTier({ maxEntries: config.memoryMaxEntries, maxBytes: config.memoryMaxBytes });
+  const guard = new PromotionGuard();
+  const coherence =
+    redis.configured && config.coherence ? new Coherence({ memory, keys, redis, guard, logger, boundMs: config.coherenceBoundMs }) : ALONE;
+  const cache = new ResponseCache({
+    keys,
+    memory,
+    redis,
+    coherence,
+    guard,
+    startTimeoutMs: config.redisConnectTimeoutMs,
+    monitor,
+    logger,
+    ttl: { defaultSeconds: config.defaultTtlSeconds, perOperation: config.operationTtls },
+    compression: { thresholdBytes: config.compressionThresholdBytes, codec: "zstd", level: config.compressionLevel },
+    limits: { maxTextBytes: config.maxTextBytes, maxResponseBytes: config.maxResponseBytes },
+  });
+  return { cache, monitor };
+}
+
