@@ -1,5 +1,7 @@
 import type { Subprocess } from "bun";
 import { createClient } from "redis";
+// Never the same port twice: a sidecar that cannot bind exits while the one already there answers its health check.
+import { freePort } from "../../test/support/redis.ts";
 
 /**
  * The real processes of a run: one redis-server and the sidecars, on free loopback ports.
@@ -9,24 +11,7 @@ import { createClient } from "redis";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 const started = new Set<Subprocess>();
-const handedOut = new Set<number>();
 
-/**
- * A free loopback port, found by binding port 0, never the same one twice: the kernel may hand
- * a just-released port out again, and a sidecar that cannot bind exits while the one already
- * on that port answers its health check.
- */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-    const port = listener.port;
-    listener.stop(true);
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-}
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;

@@ -34,8 +34,14 @@ function setup() {
   const deliverHeartbeats = () => {
     for (const { channel: name, message } of published.splice(0)) if (name.includes(":heartbeat:")) coherence.heard(message);
   };
+  /** One heartbeat period: send, let the publish settle, deliver. */
+  const beat = async () => {
+    coherence.tick();
+    await Bun.sleep(0);
+    deliverHeartbeats();
+  };
   return {
-    keys, memory, guard, coherence, key, other, published, logger, deliverHeartbeats,
+    keys, memory, guard, coherence, key, other, published, logger, deliverHeartbeats, beat,
     advance: (ms: number) => (clock += ms),
     refuse: (value: boolean) => (refuse = value),
     now,
@@ -148,10 +154,8 @@ describe("hearing our own heartbeats", () => {
   });
 
   test("silence past 3/8 of the bound: lost, and every memory copy lives at most half the bound", async () => {
-    const { coherence, memory, key, now, advance, deliverHeartbeats } = setup();
-    coherence.tick();
-    await Bun.sleep(0);
-    deliverHeartbeats();
+    const { coherence, memory, key, now, advance, beat } = setup();
+    await beat();
     memory.set(key, "1", now() + 60_000);
     expect(coherence.memoryExpiry(now() + 60_000, now())).toBe(now() + 60_000);
     advance(301);
@@ -164,43 +168,33 @@ describe("hearing our own heartbeats", () => {
   });
 
   test("a heartbeat after a loss resyncs: memory emptied, reads in flight not promoted", async () => {
-    const { coherence, memory, guard, key, now, deliverHeartbeats } = setup();
-    coherence.tick();
-    await Bun.sleep(0);
-    deliverHeartbeats();
+    const { coherence, memory, guard, key, now, beat } = setup();
+    await beat();
     memory.set(key, "1", now() + 60_000);
     const since = guard.begin();
     coherence.lose("the subscriber's connection failed");
-    coherence.tick();
-    await Bun.sleep(0);
-    deliverHeartbeats();
+    await beat();
     expect(coherence.stats).toMatchObject({ state: "listening", resyncs: 1 });
     expect(memory.size).toBe(0);
     expect(guard.mayPromote(key, since)).toBe(false);
   });
 
   test("a gap in the heartbeat numbers resyncs even when the connection never reported a failure", async () => {
-    const { coherence, memory, key, now, published, deliverHeartbeats } = setup();
-    coherence.tick();
-    await Bun.sleep(0);
-    deliverHeartbeats();
+    const { coherence, memory, key, now, published, beat } = setup();
+    await beat();
     memory.set(key, "1", now() + 60_000);
     coherence.tick();
     await Bun.sleep(0);
     published.splice(0); // this heartbeat is lost on the way
-    coherence.tick();
-    await Bun.sleep(0);
-    deliverHeartbeats();
+    await beat();
     expect(coherence.stats.resyncs).toBe(1);
     expect(memory.size).toBe(0);
   });
 
   test("heartbeats that arrive in order change nothing; garbage is ignored", async () => {
-    const { coherence, memory, key, now, deliverHeartbeats } = setup();
+    const { coherence, memory, key, now, beat } = setup();
     for (let i = 0; i < 5; i++) {
-      coherence.tick();
-      await Bun.sleep(0);
-      deliverHeartbeats();
+      await beat();
       if (i === 0) memory.set(key, "1", now() + 60_000);
     }
     coherence.heard("not a number");
