@@ -2,7 +2,9 @@ export {};
 
 /**
  * Smoke-tests a built binary: starts it on a free loopback port, checks /health, /docs,
- * /docs/json and /internal/cache/status, sends SIGTERM and expects exit code 0.
+ * /docs/json, a store and lookup (bodies read by the compiled auth step), a request without a
+ * key refused before its body is read, and /internal/cache/status; sends SIGTERM and expects
+ * exit code 0, nothing on stderr and only JSON log lines on stdout.
  * Usage: bun scripts/smoke.ts dist/ai-response-cache
  */
 const binary = process.argv[2] ?? "dist/ai-response-cache";
@@ -20,8 +22,8 @@ const base = `http://127.0.0.1:${port}`;
 const started = Bun.nanoseconds();
 const child = Bun.spawn([binary], {
   env: { PATH: process.env.PATH ?? "", PORT: String(port), API_KEY: "smoke-test-key", LOG_LEVEL: "warn" },
-  stdout: "inherit",
-  stderr: "inherit",
+  stdout: "pipe",
+  stderr: "pipe",
 });
 
 try {
@@ -47,6 +49,15 @@ try {
   if (script.status !== 200 || (await script.arrayBuffer()).byteLength < 100_000) fail("/docs/scalar.js is not served from the binary");
   console.log("smoke: /docs and its embedded script 200");
 
+  const json = { "content-type": "application/json", "x-api-key": "smoke-test-key" };
+  const request = { operation: "smoke", text: "a prompt" };
+  const stored = await fetch(`${base}/cache/store`, { method: "POST", headers: json, body: JSON.stringify({ ...request, response: { ok: true } }) });
+  const found = (await (await fetch(`${base}/cache/lookup`, { method: "POST", headers: json, body: JSON.stringify(request) })).json()) as { hit?: boolean };
+  if (stored.status !== 201 || found.hit !== true) fail(`store answered ${stored.status}, lookup hit ${String(found.hit)}`);
+  const refused = await fetch(`${base}/cache/lookup`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+  if (refused.status !== 401) fail(`a request without a key and with a bad body answered ${refused.status}, not 401`);
+  console.log("smoke: store 201, lookup hit, no key 401 before the body");
+
   const status = await fetch(`${base}/internal/cache/status`, { headers: { "x-api-key": "smoke-test-key" } });
   const body = (await status.json()) as { memory?: { status?: string } };
   if (status.status !== 200 || body.memory?.status !== "normal") fail(`/internal/cache/status answered ${status.status}`);
@@ -55,5 +66,16 @@ try {
   child.kill("SIGTERM");
 }
 const code = await child.exited;
+const stderr = await new Response(child.stderr).text();
 if (code !== 0) fail(`exit code ${code} after SIGTERM`);
+if (stderr.trim() !== "") fail(`the binary wrote to stderr: ${stderr.slice(0, 500)}`);
+// Its stdout is the JSON log: a line that is not JSON (a framework warning, say) would break log pipelines.
+for (const line of (await new Response(child.stdout).text()).split("\n")) {
+  if (line.trim() === "") continue;
+  try {
+    JSON.parse(line);
+  } catch {
+    fail(`the binary wrote a line that is not JSON to stdout: ${line.slice(0, 200)}`);
+  }
+}
 console.log("smoke: SIGTERM -> exit 0");
