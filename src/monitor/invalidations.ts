@@ -1,3 +1,5 @@
+import { round } from "./round.ts";
+
 export interface InvalidationEvent {
   readonly timestamp: number;
   readonly pattern: string;
@@ -22,23 +24,36 @@ const MINUTE_MS = 60_000;
 
 export type AlertLevel = "normal" | "warning" | "critical";
 
-export interface InvalidationStats {
-  no_invalidations?: true;
-  total_invalidations: number;
-  total_keys_invalidated: number;
-  warning_threshold_per_hour?: number;
-  critical_threshold_per_hour?: number;
-  rates?: { last_hour: number; last_24_hours: number; average_per_hour: number };
-  thresholds?: { warning_per_hour: number; critical_per_hour: number; current_alert_level: AlertLevel };
-  patterns?: { most_common_patterns: Record<string, number>; invalidation_types: Record<string, number> };
-  efficiency?: { avg_keys_per_invalidation: number; avg_duration: number; max_duration: number };
+/** What the log knows of invalidations; `activity` is null until the first one. */
+export interface InvalidationSummary {
+  /** All-time counts. */
+  readonly total: number;
+  readonly totalKeys: number;
+  readonly thresholds: InvalidationThresholds;
+  readonly activity: InvalidationActivity | null;
 }
 
-export interface Recommendation {
-  severity: "info" | "warning" | "critical";
-  issue: string;
-  message: string;
-  suggestions: string[];
+export interface InvalidationActivity {
+  readonly lastHour: number;
+  readonly last24Hours: number;
+  /** All-time invalidations per hour since start, counting at least one hour. */
+  readonly averagePerHour: number;
+  readonly alertLevel: AlertLevel;
+  /** Top 10 patterns of the last 50 invalidations with their counts, inserted most frequent first (a record still lists integer-like keys first). */
+  readonly mostCommonPatterns: Readonly<Record<string, number>>;
+  /** All-time invalidations per invalidation type. */
+  readonly types: Readonly<Record<string, number>>;
+  readonly meanKeys: number;
+  readonly meanDurationSeconds: number;
+  readonly maxDurationSeconds: number;
+}
+
+/** One of the reference's rules that the recorded invalidations trip. */
+export interface Finding {
+  readonly severity: "info" | "warning" | "critical";
+  readonly issue: string;
+  readonly message: string;
+  readonly suggestions: readonly string[];
 }
 
 /**
@@ -111,44 +126,30 @@ export class InvalidationLog {
     return Object.fromEntries(top);
   }
 
-  stats(): InvalidationStats {
-    if (this.count === 0) {
-      return {
-        no_invalidations: true,
-        total_invalidations: 0,
-        total_keys_invalidated: 0,
-        warning_threshold_per_hour: this.thresholds.warningPerHour,
-        critical_threshold_per_hour: this.thresholds.criticalPerHour,
-      };
-    }
+  summary(): InvalidationSummary {
+    const counts = { total: this.count, totalKeys: this.keys, thresholds: this.thresholds };
+    if (this.count === 0) return { ...counts, activity: null };
     const lastHour = this.lastHour();
-    const hoursRunning = Math.max((this.now() - this.startedAt) / HOUR_MS, 1 / 60);
     return {
-      total_invalidations: this.count,
-      total_keys_invalidated: this.keys,
-      rates: {
-        last_hour: lastHour,
-        last_24_hours: this.last24Hours(),
-        average_per_hour: round(this.count / Math.max(hoursRunning, 1), 3),
-      },
-      thresholds: {
-        warning_per_hour: this.thresholds.warningPerHour,
-        critical_per_hour: this.thresholds.criticalPerHour,
-        current_alert_level: this.alertLevel(lastHour),
-      },
-      patterns: { most_common_patterns: this.mostCommonPatterns(), invalidation_types: Object.fromEntries(this.types) },
-      efficiency: {
-        avg_keys_per_invalidation: round(this.keys / this.count, 3),
-        avg_duration: this.durationSum / this.count,
-        max_duration: this.durationMax,
+      ...counts,
+      activity: {
+        lastHour,
+        last24Hours: this.last24Hours(),
+        averagePerHour: this.count / Math.max((this.now() - this.startedAt) / HOUR_MS, 1),
+        alertLevel: this.alertLevel(lastHour),
+        mostCommonPatterns: this.mostCommonPatterns(),
+        types: Object.fromEntries(this.types),
+        meanKeys: this.keys / this.count,
+        meanDurationSeconds: this.durationSum / this.count,
+        maxDurationSeconds: this.durationMax,
       },
     };
   }
 
   /** The reference's four rules over the recorded invalidations. */
-  recommendations(): Recommendation[] {
+  findings(): Finding[] {
     if (this.count === 0) return [];
-    const found: Recommendation[] = [];
+    const found: Finding[] = [];
     const lastHour = this.lastHour();
     const level = this.alertLevel(lastHour);
     if (level !== "normal") {
@@ -211,9 +212,4 @@ function sumSince(counts: Float64Array, epochs: Float64Array, oldestEpoch: numbe
   let sum = 0;
   for (let i = 0; i < counts.length; i++) if (epochs[i]! >= oldestEpoch) sum += counts[i]!;
   return sum;
-}
-
-export function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }

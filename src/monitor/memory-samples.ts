@@ -13,8 +13,25 @@ export interface MemoryThresholds {
 
 export const DEFAULT_MEMORY_THRESHOLDS: MemoryThresholds = { warningBytes: 50 * 1024 ** 2, criticalBytes: 100 * 1024 ** 2 };
 
-const MB = 1024 ** 2;
-const round2 = (value: number): number => Math.round(value * 100) / 100;
+export type MemoryLevel = "normal" | "warning" | "critical";
+
+/** Memory measurements over the window: one per slice (its latest). */
+export interface MemoryTrend {
+  readonly measurements: number;
+  /** Means are 0 without measurements. */
+  readonly meanBytes: number;
+  readonly maxBytes: number;
+  readonly meanEntries: number;
+  readonly maxEntries: number;
+  /** Memory-tier bytes of the newest measurement minus the oldest, and the hours between them (0 without measurements). */
+  readonly bytesChange: number;
+  readonly spanHours: number;
+}
+
+/** `latest` is null before the first measurement. */
+export type MemoryReport =
+  | { readonly thresholds: MemoryThresholds; readonly latest: null }
+  | { readonly thresholds: MemoryThresholds; readonly latest: MemorySample; readonly level: MemoryLevel; readonly trend: MemoryTrend };
 
 /**
  * Memory measurements, one kept per slice (the latest), so trends cover the retention window
@@ -53,19 +70,16 @@ export class MemorySamples {
     this.latest = sample;
   }
 
-  level(bytes: number): "normal" | "warning" | "critical" {
+  level(bytes: number): MemoryLevel {
     if (bytes >= this.thresholds.criticalBytes) return "critical";
     if (bytes >= this.thresholds.warningBytes) return "warning";
     return "normal";
   }
 
-  report(): Record<string, unknown> {
-    const thresholds = {
-      warning_threshold_mb: this.thresholds.warningBytes / MB,
-      critical_threshold_mb: this.thresholds.criticalBytes / MB,
-    };
-    const current = this.latest;
-    if (current === null) return { no_measurements: true, thresholds };
+  report(): MemoryReport {
+    const thresholds = this.thresholds;
+    const latest = this.latest;
+    if (latest === null) return { thresholds, latest };
     const oldest = Math.floor(this.clock.now() / this.clock.sliceMs) - this.clock.sliceCount + 1;
     let count = 0;
     let sumBytes = 0;
@@ -86,26 +100,18 @@ export class MemorySamples {
       if (this.times[s]! < firstTime) [firstTime, firstBytes] = [this.times[s]!, this.bytes[s]!];
       if (this.times[s]! > lastTime) [lastTime, lastBytes] = [this.times[s]!, this.bytes[s]!];
     }
-    const hours = (lastTime - firstTime) / 3_600_000;
-    const level = this.level(current.memoryTierBytes);
     return {
-      current: {
-        total_cache_size_mb: round2(current.memoryTierBytes / MB),
-        memory_cache_size_mb: round2(current.memoryTierBytes / MB),
-        memory_cache_entries: current.memoryTierEntries,
-        avg_entry_size_bytes: current.memoryTierEntries > 0 ? Math.round(current.memoryTierBytes / current.memoryTierEntries) : 0,
-        process_memory_mb: round2(current.processRssBytes / MB),
-        utilization_percent: round2((current.memoryTierBytes / this.thresholds.warningBytes) * 100),
-        warning_threshold_reached: level !== "normal",
-      },
-      thresholds: { ...thresholds, warning_threshold_reached: level !== "normal", critical_threshold_reached: level === "critical" },
-      trends: {
+      thresholds,
+      latest,
+      level: this.level(latest.memoryTierBytes),
+      trend: {
         measurements: count,
-        avg_memory_mb: count > 0 ? round2(sumBytes / count / MB) : 0,
-        max_memory_mb: round2(maxBytes / MB),
-        avg_entry_count: count > 0 ? Math.round(sumEntries / count) : 0,
-        max_entry_count: maxEntries,
-        growth_rate_mb_per_hour: hours > 0 ? round2((lastBytes - firstBytes) / MB / hours) : 0,
+        meanBytes: count > 0 ? sumBytes / count : 0,
+        maxBytes,
+        meanEntries: count > 0 ? sumEntries / count : 0,
+        maxEntries,
+        bytesChange: lastBytes - firstBytes,
+        spanHours: count > 0 ? (lastTime - firstTime) / 3_600_000 : 0,
       },
     };
   }

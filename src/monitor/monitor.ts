@@ -1,6 +1,6 @@
-import { InvalidationLog, round } from "./invalidations.ts";
+import { InvalidationLog, type InvalidationSummary } from "./invalidations.ts";
 import { LogBuckets } from "./log-buckets.ts";
-import { MemorySamples, type MemorySample } from "./memory-samples.ts";
+import { MemorySamples, type MemoryReport, type MemorySample } from "./memory-samples.ts";
 import { distributionFrom, WindowedCounter, WindowedHistogram, WindowedStats, type Distribution, type SliceClock } from "./windowed.ts";
 
 export const OPERATION_TYPES = ["get", "set", "delete", "invalidate"] as const;
@@ -13,6 +13,59 @@ export const SLOW_CACHE_OPERATION_SECONDS = 0.05;
 /** Relative error of every percentile the monitor reports. */
 export const RELATIVE_ACCURACY = 0.01;
 const SLICES = 60;
+
+/** Lookups (gets) over the window. */
+export interface LookupCounts {
+  readonly hits: number;
+  readonly misses: number;
+}
+
+/** One series over the window: durations in seconds, or compression ratios. Percentiles are within RELATIVE_ACCURACY. */
+export interface SeriesStats {
+  readonly count: number;
+  readonly mean: number;
+  readonly median: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly min: number;
+  readonly max: number;
+  /** Values above the series' slow threshold (always 0 for a series without one). */
+  readonly slow: number;
+}
+
+export interface KeyGenerationSummary {
+  readonly seconds: SeriesStats;
+  readonly meanTextLength: number;
+  readonly maxTextLength: number;
+}
+
+export interface OperationSummary {
+  /** Every operation type together. */
+  readonly all: SeriesStats;
+  /** The types with operations in the window, in OPERATION_TYPES order. */
+  readonly byType: readonly { readonly type: OperationType; readonly seconds: SeriesStats }[];
+}
+
+export interface CompressionSummary {
+  /** compressed / original, one per compression. */
+  readonly ratio: SeriesStats;
+  readonly seconds: SeriesStats;
+  readonly bytesIn: number;
+  readonly bytesSaved: number;
+}
+
+/** What the monitor measured over its retention window; a section is null when nothing of its kind was recorded there. */
+export interface PerformanceSnapshot {
+  /** Wall-clock time of the snapshot (whatever clock the windows run on), ms since the epoch. */
+  readonly takenAt: number;
+  readonly retentionHours: number;
+  readonly lookups: LookupCounts;
+  readonly keyGeneration: KeyGenerationSummary | null;
+  readonly operations: OperationSummary | null;
+  readonly compression: CompressionSummary | null;
+  readonly memory: MemoryReport;
+  readonly invalidations: InvalidationSummary;
+}
 
 export interface MonitorOptions {
   readonly enabled: boolean;
@@ -115,49 +168,40 @@ export class PerformanceMonitor {
     this.invalidations.record({ pattern, keysInvalidated, durationSeconds: durationNs / 1e9, invalidationType, operationContext });
   }
 
-  /** Hits and misses over the window. */
-  hitRate(): { hits: number; misses: number; rate: number } {
-    const hits = this.hits.window();
-    const misses = this.misses.window();
-    const total = hits + misses;
-    return { hits, misses, rate: total > 0 ? round((hits / total) * 100, 2) : 0 };
+  lookups(): LookupCounts {
+    return { hits: this.hits.window(), misses: this.misses.window() };
   }
 
-  /** The reference's CachePerformanceResponse, computed in O(slices × buckets). */
-  performanceStats(): Record<string, unknown> {
-    const { hits, misses, rate } = this.hitRate();
-    const stats: Record<string, unknown> = {
-      timestamp: new Date().toISOString(),
-      retention_hours: this.retentionHours,
-      cache_hit_rate: rate,
-      total_cache_operations: hits + misses,
-      cache_hits: hits,
-      cache_misses: misses,
+  /** Computed in O(slices × buckets), whatever the number of recorded operations. */
+  performanceSnapshot(): PerformanceSnapshot {
+    return {
+      takenAt: Date.now(),
+      retentionHours: this.retentionHours,
+      lookups: this.lookups(),
+      keyGeneration: this.keyGenerationSummary(),
+      operations: this.operationSummary(),
+      compression: this.compressionSummary(),
+      memory: this.memory.report(),
+      invalidations: this.invalidations.summary(),
     };
-    const keyGeneration = this.keyGeneration.windowDistribution();
-    if (keyGeneration.count > 0) {
-      const lengths = this.textLength.window();
-      stats.key_generation = {
-        ...durationFields(keyGeneration),
-        avg_text_length: round(lengths.sum / lengths.count, 1),
-        max_text_length: lengths.max,
-        slow_operations: keyGeneration.over,
-      };
-    }
-    const byType: Record<string, Record<string, number>> = {};
+  }
+
+  private keyGenerationSummary(): KeyGenerationSummary | null {
+    const seconds = this.keyGeneration.windowDistribution();
+    if (seconds.count === 0) return null;
+    const lengths = this.textLength.window();
+    return { seconds: seriesStats(seconds), meanTextLength: lengths.sum / lengths.count, maxTextLength: lengths.max };
+  }
+
+  /** Each type's series, and all of them merged bucket by bucket for the overall percentiles. */
+  private operationSummary(): OperationSummary | null {
+    const byType: { type: OperationType; seconds: SeriesStats }[] = [];
     const all = { count: 0, sum: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, over: 0 };
     let allBuckets: Float64Array | null = null;
     for (const type of OPERATION_TYPES) {
       const distribution = this.operations[type].windowDistribution();
       if (distribution.count === 0) continue;
-      byType[type] = {
-        count: distribution.count,
-        avg_duration: distribution.sum / distribution.count,
-        max_duration: distribution.max,
-        median_duration: distribution.quantile(0.5),
-        p95_duration: distribution.quantile(0.95),
-        p99_duration: distribution.quantile(0.99),
-      };
+      byType.push({ type, seconds: seriesStats(distribution) });
       all.count += distribution.count;
       all.sum += distribution.sum;
       all.over += distribution.over;
@@ -167,31 +211,19 @@ export class PerformanceMonitor {
       if (allBuckets === null) allBuckets = counts;
       else for (let i = 0; i < counts.length; i++) allBuckets[i]! += counts[i]!;
     }
-    if (allBuckets !== null) {
-      const overall = distributionFrom(all, allBuckets, this.operations.get.buckets);
-      stats.cache_operations = { ...durationFields(overall), slow_operations: overall.over, by_operation_type: byType };
-    }
+    if (allBuckets === null) return null;
+    return { all: seriesStats(distributionFrom(all, allBuckets, this.operations.get.buckets)), byType };
+  }
+
+  private compressionSummary(): CompressionSummary | null {
     const ratio = this.compressionRatio.windowDistribution();
-    if (ratio.count > 0) {
-      const time = this.compressionTime.windowDistribution();
-      const bytesIn = this.compressionBytesIn.window();
-      const saved = this.compressionBytesSaved.window();
-      stats.compression = {
-        total_operations: ratio.count,
-        avg_compression_ratio: round(ratio.sum / ratio.count, 4),
-        median_compression_ratio: round(ratio.quantile(0.5), 4),
-        best_compression_ratio: round(ratio.min, 4),
-        worst_compression_ratio: round(ratio.max, 4),
-        avg_compression_time: time.sum / time.count,
-        max_compression_time: time.max,
-        total_bytes_processed: bytesIn,
-        total_bytes_saved: saved,
-        overall_savings_percent: bytesIn > 0 ? round((saved / bytesIn) * 100, 2) : 0,
-      };
-    }
-    stats.memory_usage = this.memory.report();
-    stats.invalidation = this.invalidations.stats();
-    return stats;
+    if (ratio.count === 0) return null;
+    return {
+      ratio: seriesStats(ratio),
+      seconds: seriesStats(this.compressionTime.windowDistribution()),
+      bytesIn: this.compressionBytesIn.window(),
+      bytesSaved: this.compressionBytesSaved.window(),
+    };
   }
 
   /** All-time series for the Prometheus exporter. */
@@ -208,14 +240,15 @@ export class PerformanceMonitor {
   }
 }
 
-function durationFields(distribution: Distribution): Record<string, number> {
+function seriesStats(distribution: Distribution): SeriesStats {
   return {
-    total_operations: distribution.count,
-    avg_duration: distribution.sum / distribution.count,
-    median_duration: distribution.quantile(0.5),
-    p95_duration: distribution.quantile(0.95),
-    p99_duration: distribution.quantile(0.99),
-    max_duration: distribution.max,
-    min_duration: distribution.min,
+    count: distribution.count,
+    mean: distribution.sum / distribution.count,
+    median: distribution.quantile(0.5),
+    p95: distribution.quantile(0.95),
+    p99: distribution.quantile(0.99),
+    min: distribution.min,
+    max: distribution.max,
+    slow: distribution.over,
   };
 }

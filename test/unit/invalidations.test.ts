@@ -17,14 +17,8 @@ const event = (pattern: string, keysInvalidated: number, durationSeconds = 0.01)
 describe("invalidation log", () => {
   test("with no invalidations it says so, with the thresholds", () => {
     const log = new InvalidationLog();
-    expect(log.stats()).toEqual({
-      no_invalidations: true,
-      total_invalidations: 0,
-      total_keys_invalidated: 0,
-      warning_threshold_per_hour: 50,
-      critical_threshold_per_hour: 100,
-    });
-    expect(log.recommendations()).toEqual([]);
+    expect(log.summary()).toEqual({ total: 0, totalKeys: 0, thresholds: { warningPerHour: 50, criticalPerHour: 100 }, activity: null });
+    expect(log.findings()).toEqual([]);
   });
 
   test("rates, alert levels, patterns and efficiency", () => {
@@ -32,40 +26,44 @@ describe("invalidation log", () => {
     const log = new InvalidationLog(undefined, time.now);
     for (let i = 0; i < 40; i++) log.record(event("user:*", 2, 0.02));
     for (let i = 0; i < 15; i++) log.record(event("api:*", 4, 0.1));
-    const stats = log.stats();
-    expect(stats.total_invalidations).toBe(55);
-    expect(stats.total_keys_invalidated).toBe(140);
-    expect(stats.rates?.last_hour).toBe(55);
-    expect(stats.thresholds?.current_alert_level).toBe("warning");
+    const summary = log.summary();
+    expect(summary.total).toBe(55);
+    expect(summary.totalKeys).toBe(140);
+    expect(summary.activity?.lastHour).toBe(55);
+    expect(summary.activity?.alertLevel).toBe("warning");
     // The last 50 events: 35 of user:* and 15 of api:*.
-    expect(stats.patterns?.most_common_patterns).toEqual({ "user:*": 35, "api:*": 15 });
-    expect(stats.patterns?.invalidation_types).toEqual({ manual: 55 });
-    expect(stats.efficiency?.avg_keys_per_invalidation).toBeCloseTo(140 / 55, 3);
-    expect(stats.efficiency?.max_duration).toBe(0.1);
+    expect(summary.activity?.mostCommonPatterns).toEqual({ "user:*": 35, "api:*": 15 });
+    expect(summary.activity?.types).toEqual({ manual: 55 });
+    expect(summary.activity?.meanKeys).toBeCloseTo(140 / 55, 3);
+    expect(summary.activity?.meanDurationSeconds).toBeCloseTo((40 * 0.02 + 15 * 0.1) / 55, 12);
+    expect(summary.activity?.maxDurationSeconds).toBe(0.1);
+    // Less than an hour running counts as one hour.
+    expect(summary.activity?.averagePerHour).toBe(55);
     for (let i = 0; i < 50; i++) log.record(event("user:*", 2));
-    expect(log.stats().thresholds?.current_alert_level).toBe("critical");
+    expect(log.summary().activity?.alertLevel).toBe("critical");
     time.advance(61 * 60_000);
-    expect(log.stats().rates?.last_hour).toBe(0);
-    expect(log.stats().rates?.last_24_hours).toBe(105);
-    expect(log.stats().thresholds?.current_alert_level).toBe("normal");
+    expect(log.summary().activity?.lastHour).toBe(0);
+    expect(log.summary().activity?.last24Hours).toBe(105);
+    expect(log.summary().activity?.alertLevel).toBe("normal");
+    expect(log.summary().activity?.averagePerHour).toBeCloseTo(105 / (61 / 60), 9);
   });
 
   test("recommendations follow the reference's rules", () => {
     const time = clock();
     const frequent = new InvalidationLog(undefined, time.now);
     for (let i = 0; i < 60; i++) frequent.record(event(i % 4 === 0 ? "a" : "b", 5));
-    const issues = frequent.recommendations().map((r) => [r.issue, r.severity]);
+    const issues = frequent.findings().map((r) => [r.issue, r.severity]);
     expect(issues).toContainEqual(["High invalidation frequency", "warning"]);
     expect(issues).toContainEqual(["Dominant invalidation pattern", "info"]);
 
     const empty = new InvalidationLog(undefined, time.now);
     empty.record(event("nothing*", 0));
     empty.record(event("other*", 0));
-    expect(empty.recommendations().map((r) => r.issue)).toEqual(["Low invalidation efficiency"]);
+    expect(empty.findings().map((r) => r.issue)).toEqual(["Low invalidation efficiency"]);
 
     const broad = new InvalidationLog(undefined, time.now);
     broad.record(event("", 500));
     broad.record(event("x", 300));
-    expect(broad.recommendations().map((r) => [r.issue, r.severity])).toEqual([["High invalidation impact", "warning"]]);
+    expect(broad.findings().map((r) => [r.issue, r.severity])).toEqual([["High invalidation impact", "warning"]]);
   });
 });

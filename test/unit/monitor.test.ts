@@ -97,43 +97,74 @@ describe("performance monitor", () => {
     monitor.recordOperation("set", 30_000);
     monitor.recordCompression(10_000, 3_000, 40_000);
     monitor.recordCompression(1_000, 500, 10_000);
-    const stats = monitor.performanceStats() as Record<string, any>;
-    expect(stats.cache_hits).toBe(2);
-    expect(stats.cache_misses).toBe(1);
-    expect(stats.total_cache_operations).toBe(3);
-    expect(stats.cache_hit_rate).toBeCloseTo(66.67, 2);
-    expect(stats.key_generation.total_operations).toBe(2);
-    expect(stats.key_generation.slow_operations).toBe(1);
-    expect(stats.key_generation.max_text_length).toBe(5000);
-    expect(stats.key_generation.avg_text_length).toBe(2550);
-    expect(stats.cache_operations.total_operations).toBe(4);
-    expect(stats.cache_operations.slow_operations).toBe(1);
-    expect(stats.cache_operations.by_operation_type.get.count).toBe(3);
-    expect(stats.cache_operations.by_operation_type.set.count).toBe(1);
-    expect(stats.cache_operations.max_duration).toBeCloseTo(0.06, 9);
-    expect(stats.compression.total_operations).toBe(2);
-    expect(stats.compression.total_bytes_processed).toBe(11_000);
-    expect(stats.compression.total_bytes_saved).toBe(7_500);
-    expect(stats.compression.best_compression_ratio).toBe(0.3);
-    expect(stats.compression.worst_compression_ratio).toBe(0.5);
-    expect(stats.compression.overall_savings_percent).toBeCloseTo(68.18, 2);
-    expect(stats.memory_usage.no_measurements).toBe(true);
-    expect(stats.invalidation.no_invalidations).toBe(true);
+    const snapshot = monitor.performanceSnapshot();
+    expect(snapshot.retentionHours).toBe(1);
+    expect(snapshot.lookups).toEqual({ hits: 2, misses: 1 });
+    const keyGeneration = snapshot.keyGeneration!;
+    expect(keyGeneration.seconds.count).toBe(2);
+    expect(keyGeneration.seconds.slow).toBe(1);
+    expect(keyGeneration.seconds.min).toBeCloseTo(0.000002, 12);
+    expect(keyGeneration.seconds.max).toBeCloseTo(0.2, 12);
+    expect(keyGeneration.seconds.mean).toBeCloseTo(0.100001, 12);
+    expect(keyGeneration.maxTextLength).toBe(5000);
+    expect(keyGeneration.meanTextLength).toBe(2550);
+    const operations = snapshot.operations!;
+    expect(operations.all.count).toBe(4);
+    expect(operations.all.slow).toBe(1);
+    expect(operations.all.max).toBeCloseTo(0.06, 9);
+    expect(operations.all.min).toBeCloseTo(0.00001, 12);
+    // Nothing of delete or invalidate in the window: only the types with operations, in order.
+    expect(operations.byType.map(({ type, seconds }) => [type, seconds.count])).toEqual([
+      ["get", 3],
+      ["set", 1],
+    ]);
+    const get = operations.byType[0]!.seconds;
+    // Three gets (10 µs, 500 µs, 60 ms): the median and p99 fall on the middle one.
+    for (const q of [get.median, get.p99]) expect(Math.abs(q - 0.0005) / 0.0005).toBeLessThanOrEqual(RELATIVE_ACCURACY);
+    const compression = snapshot.compression!;
+    expect(compression.ratio.count).toBe(2);
+    expect(compression.bytesIn).toBe(11_000);
+    expect(compression.bytesSaved).toBe(7_500);
+    expect(compression.ratio.min).toBe(0.3);
+    expect(compression.ratio.max).toBe(0.5);
+    expect(compression.ratio.mean).toBeCloseTo(0.4, 12);
+    expect(compression.seconds.max).toBeCloseTo(0.00004, 12);
+    expect(snapshot.memory.latest).toBeNull();
+    expect(snapshot.invalidations.activity).toBeNull();
   });
 
-  test("sections without data are absent and the hit rate is 0", () => {
-    const stats = new PerformanceMonitor({ enabled: true, retentionHours: 1 }).performanceStats();
-    expect(stats.cache_hit_rate).toBe(0);
-    expect(stats.key_generation).toBeUndefined();
-    expect(stats.cache_operations).toBeUndefined();
-    expect(stats.compression).toBeUndefined();
+  test("sections without data are null and there are no lookups", () => {
+    const snapshot = new PerformanceMonitor({ enabled: true, retentionHours: 1 }).performanceSnapshot();
+    expect(snapshot.lookups).toEqual({ hits: 0, misses: 0 });
+    expect(snapshot.keyGeneration).toBeNull();
+    expect(snapshot.operations).toBeNull();
+    expect(snapshot.compression).toBeNull();
+  });
+
+  test("memory: the latest measurement, its level, and the trend over the window", () => {
+    const time = clock();
+    const monitor = new PerformanceMonitor({ enabled: true, retentionHours: 1, now: time.now });
+    const MB = 1024 ** 2;
+    monitor.recordMemoryUsage({ memoryTierBytes: 40 * MB, memoryTierEntries: 100, processRssBytes: 200 * MB });
+    time.advance(30 * 60_000);
+    monitor.recordMemoryUsage({ memoryTierBytes: 60 * MB, memoryTierEntries: 300, processRssBytes: 210 * MB });
+    const report = monitor.performanceSnapshot().memory;
+    if (report.latest === null) throw new Error("expected a measurement");
+    expect(report.thresholds).toEqual({ warningBytes: 50 * MB, criticalBytes: 100 * MB });
+    expect(report.latest).toEqual({ memoryTierBytes: 60 * MB, memoryTierEntries: 300, processRssBytes: 210 * MB });
+    expect(report.level).toBe("warning");
+    expect(report.trend).toEqual({ measurements: 2, meanBytes: 50 * MB, maxBytes: 60 * MB, meanEntries: 200, maxEntries: 300, bytesChange: 20 * MB, spanHours: 0.5 });
+    time.advance(61 * 60_000); // both measurements are now older than the window
+    const stale = monitor.memory.report();
+    if (stale.latest === null) throw new Error("the latest measurement is kept");
+    expect(stale.trend).toEqual({ measurements: 0, meanBytes: 0, maxBytes: 0, meanEntries: 0, maxEntries: 0, bytesChange: 0, spanHours: 0 });
   });
 
   test("a disabled monitor records nothing but invalidations", () => {
     const monitor = new PerformanceMonitor({ enabled: false, retentionHours: 1 });
     monitor.recordOperation("get", 1000, "memory");
     monitor.recordInvalidation("x", 1, 1000, "test");
-    expect(monitor.hitRate().hits).toBe(0);
+    expect(monitor.lookups().hits).toBe(0);
     expect(monitor.invalidations.total).toBe(1);
   });
 
@@ -148,11 +179,11 @@ describe("performance monitor", () => {
     record(100_000);
     const before = liveHeap();
     record(2_000_000);
-    monitor.performanceStats();
+    monitor.performanceSnapshot();
     const after = liveHeap();
     // 2 million samples kept as numbers would need 16 MB or more; fixed slices need nothing more.
     expect(after.bytes - before.bytes).toBeLessThan(4 * 1024 * 1024);
     expect(after.objects - before.objects).toBeLessThan(10_000);
-    expect(monitor.hitRate().hits + monitor.hitRate().misses).toBe(2_100_000);
+    expect(monitor.lookups().hits + monitor.lookups().misses).toBe(2_100_000);
   });
 });

@@ -131,6 +131,7 @@ export const InvalidationStatsResponse = Type.Object(
   },
   { $id: "InvalidationStatsResponse", description: "Empty object when statistics are unavailable" },
 );
+export type InvalidationStatsResponse = Static<typeof InvalidationStatsResponse>;
 
 export const Recommendation = Type.Object({
   severity: Type.Union([Type.Literal("info"), Type.Literal("warning"), Type.Literal("critical")]),
@@ -138,6 +139,7 @@ export const Recommendation = Type.Object({
   message: Type.String(),
   suggestions: Type.Array(Type.String()),
 });
+export type Recommendation = Static<typeof Recommendation>;
 
 export const RecommendationsResponse = Type.Object(
   {
@@ -146,6 +148,7 @@ export const RecommendationsResponse = Type.Object(
   },
   { $id: "RecommendationsResponse" },
 );
+export type RecommendationsResponse = Static<typeof RecommendationsResponse>;
 
 const DurationStats = {
   total_operations: Type.Integer(),
@@ -166,6 +169,7 @@ export const CacheKeyGenerationStats = Type.Object(
   },
   { $id: "CacheKeyGenerationStats" },
 );
+export type CacheKeyGenerationStats = Static<typeof CacheKeyGenerationStats>;
 
 export const CacheOperationTypeStats = Type.Object(
   {
@@ -178,6 +182,7 @@ export const CacheOperationTypeStats = Type.Object(
   },
   { $id: "CacheOperationTypeStats" },
 );
+export type CacheOperationTypeStats = Static<typeof CacheOperationTypeStats>;
 
 export const CacheOperationStats = Type.Object(
   {
@@ -187,6 +192,7 @@ export const CacheOperationStats = Type.Object(
   },
   { $id: "CacheOperationStats" },
 );
+export type CacheOperationStats = Static<typeof CacheOperationStats>;
 
 export const CompressionStats = Type.Object(
   {
@@ -203,6 +209,7 @@ export const CompressionStats = Type.Object(
   },
   { $id: "CompressionStats" },
 );
+export type CompressionStats = Static<typeof CompressionStats>;
 
 export const CachePerformanceResponse = Type.Object(
   {

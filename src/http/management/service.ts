@@ -1,10 +1,30 @@
-import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { errorMessage } from "../../engine/errors.ts";
 import type { ResponseCache } from "../../engine/service.ts";
 import type { Logger } from "../../logging/logger.ts";
-import type { Recommendation } from "../../monitor/invalidations.ts";
-import type { PerformanceMonitor } from "../../monitor/monitor.ts";
-import { CachePerformanceResponse, type CacheStatusResponse, type InvalidateResponse } from "./model.ts";
+import type { Finding, InvalidationSummary } from "../../monitor/invalidations.ts";
+import type { MemoryReport } from "../../monitor/memory-samples.ts";
+import type {
+  CompressionSummary,
+  KeyGenerationSummary,
+  LookupCounts,
+  OperationSummary,
+  PerformanceMonitor,
+  PerformanceSnapshot,
+  SeriesStats,
+} from "../../monitor/monitor.ts";
+import { round } from "../../monitor/round.ts";
+import type {
+  CacheKeyGenerationStats,
+  CacheOperationStats,
+  CacheOperationTypeStats,
+  CachePerformanceResponse,
+  CacheStatusResponse,
+  CompressionStats,
+  InvalidateResponse,
+  InvalidationStatsResponse,
+  Recommendation,
+  RecommendationsResponse,
+} from "./model.ts";
 
 export interface ManagementServiceOptions {
   readonly cache: ResponseCache;
@@ -18,8 +38,7 @@ export type MetricsOutcome =
   | { readonly kind: "disabled" }
   | { readonly kind: "failed"; readonly detail: string };
 
-const performanceCheck = TypeCompiler.Compile(CachePerformanceResponse);
-const round2 = (value: number): number => Math.round(value * 100) / 100;
+const MB = 1024 ** 2;
 
 /** Like Redis's used_memory_human: 1.50M, 832.00K, 512B. */
 function formatBytes(bytes: number): string {
@@ -74,9 +93,9 @@ export class ManagementService {
   }
 
   /** `{}` on an internal error, as documented. */
-  invalidationStats(): Record<string, unknown> {
+  invalidationStats(): InvalidationStatsResponse {
     try {
-      return { ...this.requireMonitor().invalidations.stats() };
+      return invalidationStats(this.requireMonitor().invalidations.summary());
     } catch (error) {
       this.logger.error("invalidation stats failed", { error });
       return {};
@@ -84,9 +103,9 @@ export class ManagementService {
   }
 
   /** `{"recommendations": []}` on an internal error, as documented. */
-  recommendations(): { recommendations: string[]; details?: Recommendation[] } {
+  recommendations(): RecommendationsResponse {
     try {
-      const details = this.requireMonitor().invalidations.recommendations();
+      const details = this.requireMonitor().invalidations.findings().map(recommendation);
       return { recommendations: details.map((finding) => `${finding.issue}: ${finding.message}`), details };
     } catch (error) {
       this.logger.error("invalidation recommendations failed", { error });
@@ -94,17 +113,12 @@ export class ManagementService {
     }
   }
 
-  /** Computed, then validated against CachePerformanceResponse before it is answered. */
+  /** "failed" (answered 500) when there is no monitor or it throws; "disabled" (503) when monitoring is off. */
   metrics(): MetricsOutcome {
     if (this.monitor !== null && !this.monitor.enabled) return { kind: "disabled" };
     try {
       this.cache.sampleMemory();
-      const stats = this.requireMonitor().performanceStats();
-      if (!performanceCheck.Check(stats)) {
-        const first = performanceCheck.Errors(stats).First();
-        throw new Error(`metrics failed validation at ${first?.path ?? "?"}: ${first?.message ?? "invalid"}`);
-      }
-      return { kind: "ok", body: stats };
+      return { kind: "ok", body: performanceResponse(this.requireMonitor().performanceSnapshot()) };
     } catch (error) {
       this.logger.error("performance metrics failed", { error });
       return { kind: "failed", detail: errorMessage(error) };
@@ -165,8 +179,8 @@ export class ManagementService {
       limit: memory.maxEntries,
       bytes: memory.bytes,
       max_bytes: memory.maxBytes,
-      utilization_percent: round2((memory.size / memory.maxEntries) * 100),
-      bytes_utilization_percent: round2((memory.bytes / memory.maxBytes) * 100),
+      utilization_percent: round((memory.size / memory.maxEntries) * 100, 2),
+      bytes_utilization_percent: round((memory.bytes / memory.maxBytes) * 100, 2),
       evictions: memory.evictions,
     };
   }
@@ -175,9 +189,142 @@ export class ManagementService {
     const monitor = this.monitor;
     if (monitor === null) return { status: "unavailable" };
     if (!monitor.enabled) return { status: "disabled" };
-    const { hits, misses, rate } = monitor.hitRate();
+    const { hits, misses } = monitor.lookups();
     const total = hits + misses;
+    const rate = hitRatePercent({ hits, misses });
     const status = total === 0 ? "no_data" : rate >= OPTIMAL_HIT_RATE ? "optimal" : rate >= GOOD_HIT_RATE ? "good" : "degraded";
     return { status, hit_rate: rate, total_operations: total, cache_hits: hits, cache_misses: misses, redis_errors: monitor.redisErrors };
   }
+}
+
+/*
+ * The monitor's measurements as the documented snake_case shapes. Units, rounding and the
+ * omission of sections without data are decided here; each shape is checked against its schema
+ * by the compiler.
+ */
+
+/** Percent of lookups that hit, to 2 decimals; 0 with no lookups. */
+function hitRatePercent({ hits, misses }: LookupCounts): number {
+  const total = hits + misses;
+  return total > 0 ? round((hits / total) * 100, 2) : 0;
+}
+
+function performanceResponse(snapshot: PerformanceSnapshot): CachePerformanceResponse {
+  const { lookups, keyGeneration, operations, compression } = snapshot;
+  return {
+    timestamp: new Date(snapshot.takenAt).toISOString(),
+    retention_hours: snapshot.retentionHours,
+    cache_hit_rate: hitRatePercent(lookups),
+    total_cache_operations: lookups.hits + lookups.misses,
+    cache_hits: lookups.hits,
+    cache_misses: lookups.misses,
+    ...(keyGeneration !== null ? { key_generation: keyGenerationStats(keyGeneration) } : {}),
+    ...(operations !== null ? { cache_operations: operationStats(operations) } : {}),
+    ...(compression !== null ? { compression: compressionStats(compression) } : {}),
+    memory_usage: memoryUsage(snapshot.memory),
+    invalidation: invalidationStats(snapshot.invalidations),
+  };
+}
+
+/** The duration fields that key generation and cache operations share. */
+function durationStats(seconds: SeriesStats): Omit<CacheKeyGenerationStats, "avg_text_length" | "max_text_length" | "slow_operations"> {
+  return {
+    total_operations: seconds.count,
+    avg_duration: seconds.mean,
+    median_duration: seconds.median,
+    p95_duration: seconds.p95,
+    p99_duration: seconds.p99,
+    max_duration: seconds.max,
+    min_duration: seconds.min,
+  };
+}
+
+function keyGenerationStats({ seconds, meanTextLength, maxTextLength }: KeyGenerationSummary): CacheKeyGenerationStats {
+  return { ...durationStats(seconds), avg_text_length: round(meanTextLength, 1), max_text_length: maxTextLength, slow_operations: seconds.slow };
+}
+
+function operationStats({ all, byType }: OperationSummary): CacheOperationStats {
+  const types: Record<string, CacheOperationTypeStats> = {};
+  for (const { type, seconds } of byType) {
+    types[type] = {
+      count: seconds.count,
+      avg_duration: seconds.mean,
+      max_duration: seconds.max,
+      median_duration: seconds.median,
+      p95_duration: seconds.p95,
+      p99_duration: seconds.p99,
+    };
+  }
+  return { ...durationStats(all), slow_operations: all.slow, by_operation_type: types };
+}
+
+function compressionStats({ ratio, seconds, bytesIn, bytesSaved }: CompressionSummary): CompressionStats {
+  return {
+    total_operations: ratio.count,
+    avg_compression_ratio: round(ratio.mean, 4),
+    median_compression_ratio: round(ratio.median, 4),
+    best_compression_ratio: round(ratio.min, 4),
+    worst_compression_ratio: round(ratio.max, 4),
+    avg_compression_time: seconds.mean,
+    max_compression_time: seconds.max,
+    total_bytes_processed: bytesIn,
+    total_bytes_saved: bytesSaved,
+    overall_savings_percent: bytesIn > 0 ? round((bytesSaved / bytesIn) * 100, 2) : 0,
+  };
+}
+
+/** Sizes in MB to 2 decimals. The schema leaves this section an open record, so the compiler checks no field names here. */
+function memoryUsage(report: MemoryReport): NonNullable<CachePerformanceResponse["memory_usage"]> {
+  const thresholds = { warning_threshold_mb: report.thresholds.warningBytes / MB, critical_threshold_mb: report.thresholds.criticalBytes / MB };
+  if (report.latest === null) return { no_measurements: true, thresholds };
+  const { latest, level, trend } = report;
+  const mb = (bytes: number): number => round(bytes / MB, 2);
+  return {
+    current: {
+      total_cache_size_mb: mb(latest.memoryTierBytes),
+      memory_cache_size_mb: mb(latest.memoryTierBytes),
+      memory_cache_entries: latest.memoryTierEntries,
+      avg_entry_size_bytes: latest.memoryTierEntries > 0 ? Math.round(latest.memoryTierBytes / latest.memoryTierEntries) : 0,
+      process_memory_mb: mb(latest.processRssBytes),
+      utilization_percent: round((latest.memoryTierBytes / report.thresholds.warningBytes) * 100, 2),
+      warning_threshold_reached: level !== "normal",
+    },
+    thresholds: { ...thresholds, warning_threshold_reached: level !== "normal", critical_threshold_reached: level === "critical" },
+    trends: {
+      measurements: trend.measurements,
+      avg_memory_mb: mb(trend.meanBytes),
+      max_memory_mb: mb(trend.maxBytes),
+      avg_entry_count: Math.round(trend.meanEntries),
+      max_entry_count: trend.maxEntries,
+      growth_rate_mb_per_hour: trend.spanHours > 0 ? round(trend.bytesChange / MB / trend.spanHours, 2) : 0,
+    },
+  };
+}
+
+function invalidationStats({ total, totalKeys, thresholds, activity }: InvalidationSummary): InvalidationStatsResponse {
+  if (activity === null) {
+    return {
+      no_invalidations: true,
+      total_invalidations: total,
+      total_keys_invalidated: totalKeys,
+      warning_threshold_per_hour: thresholds.warningPerHour,
+      critical_threshold_per_hour: thresholds.criticalPerHour,
+    };
+  }
+  return {
+    total_invalidations: total,
+    total_keys_invalidated: totalKeys,
+    rates: { last_hour: activity.lastHour, last_24_hours: activity.last24Hours, average_per_hour: round(activity.averagePerHour, 3) },
+    thresholds: { warning_per_hour: thresholds.warningPerHour, critical_per_hour: thresholds.criticalPerHour, current_alert_level: activity.alertLevel },
+    patterns: { most_common_patterns: activity.mostCommonPatterns, invalidation_types: activity.types },
+    efficiency: {
+      avg_keys_per_invalidation: round(activity.meanKeys, 3),
+      avg_duration: activity.meanDurationSeconds,
+      max_duration: activity.maxDurationSeconds,
+    },
+  };
+}
+
+function recommendation({ severity, issue, message, suggestions }: Finding): Recommendation {
+  return { severity, issue, message, suggestions: [...suggestions] };
 }
