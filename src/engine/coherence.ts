@@ -139,10 +139,6 @@ export class Coherence implements MemoryCoherence {
     };
   }
 
-  get isListening(): boolean {
-    return this.listening;
-  }
-
   /** Subscribes in the background (Redis may be unreachable for now) and starts the heartbeat. */
   async start(waitMs: number): Promise<void> {
     const heard = new Promise<void>((resolve) => {

@@ -102,7 +102,7 @@ export class ResponseCache {
   private readonly operationTtls: ReadonlyMap<string, number>;
   private readonly startTimeoutMs: number | undefined;
   private readonly logger: Logger;
-  private readonly ttl: TtlPolicy;
+  private readonly defaultTtlSeconds: number;
   private readonly compression: CompressionPolicy;
   private readonly limits: CacheLimits;
   private readonly now: () => number;
@@ -117,7 +117,7 @@ export class ResponseCache {
     this.startTimeoutMs = options.startTimeoutMs;
     this.monitor = options.monitor;
     this.logger = options.logger;
-    this.ttl = options.ttl;
+    this.defaultTtlSeconds = options.ttl.defaultSeconds;
     this.compression = options.compression;
     this.limits = options.limits;
     this.now = options.now ?? Date.now;
@@ -132,7 +132,7 @@ export class ResponseCache {
   }
 
   ttlFor(operation: string): number {
-    return this.operationTtls.get(operation) ?? this.ttl.defaultSeconds;
+    return this.operationTtls.get(operation) ?? this.defaultTtlSeconds;
   }
 
   /** Builds the key for a request, enforcing the text limit and recording the cost. */

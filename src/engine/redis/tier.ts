@@ -3,9 +3,7 @@ import type { TopologyTarget } from "./target.ts";
 import { ErrorReply } from "redis";
 import { errorMessage, RedisRefusedError, RedisUnavailableError } from "../errors.ts";
 import { createTopology, type KeySpace, type RedisTopology } from "./topology.ts";
-import type { NodeReport, RedisHealth, RedisState, RedisWrites, SharedTier, Subscription } from "./shared-tier.ts";
-
-
+import type { NodeReport, RedisHealth, RedisState, SharedTier, Subscription } from "./shared-tier.ts";
 
 export interface RedisTierOptions {
   readonly target: TopologyTarget;
@@ -52,6 +50,18 @@ function isRefusal(error: unknown): boolean {
 /** How often a repeated warning (failed writes, refused credentials) may be logged. */
 const WARN_INTERVAL_MS = 10_000;
 
+/** A warning that repeats is logged at most once per WARN_INTERVAL_MS. */
+class WarnInterval {
+  private lastAt = Number.NEGATIVE_INFINITY;
+
+  due(): boolean {
+    const now = Date.now();
+    if (now - this.lastAt < WARN_INTERVAL_MS) return false;
+    this.lastAt = now;
+    return true;
+  }
+}
+
 /**
  * The shared tier, over a standalone server, a Cluster or Sentinel. Every command fails fast:
  * the offline queue is off (a command while disconnected rejects at once) and each call is
@@ -79,8 +89,8 @@ export class RedisTier implements SharedTier {
   private lastWriteFailureAt = 0;
   private lastWriteOkAt = 0;
   private lastWriteErrorValue: string | null = null;
-  private lastWriteWarnAt = 0;
-  private lastRefusalWarnAt = 0;
+  private readonly writeWarning = new WarnInterval();
+  private readonly refusalWarning = new WarnInterval();
 
   constructor(options: RedisTierOptions) {
     this.options = options;
@@ -135,7 +145,7 @@ export class RedisTier implements SharedTier {
   }
 
   /** failing: the last write Redis refused came after the last one it took. */
-  get writes(): { state: RedisWrites; failures: number; lastError: string | null } {
+  get writes(): SharedTier["writes"] {
     return { state: this.lastWriteFailureAt > this.lastWriteOkAt ? "failing" : "ok", failures: this.writeFailures, lastError: this.lastWriteErrorValue };
   }
 
@@ -265,8 +275,7 @@ export class RedisTier implements SharedTier {
     if (isRefusal(error)) {
       this.lastErrorValue = `refused: ${message}; retrying`;
       if (!this.topology.isReady()) this.stateValue = "error";
-      if (Date.now() - this.lastRefusalWarnAt >= WARN_INTERVAL_MS) {
-        this.lastRefusalWarnAt = Date.now();
+      if (this.refusalWarning.due()) {
         this.options.logger.error("redis refused our credentials or certificate; serving from the memory tier and retrying", { error: message });
       }
       return;
@@ -294,8 +303,7 @@ export class RedisTier implements SharedTier {
     this.writeFailures++;
     this.lastWriteFailureAt = performance.now();
     this.lastWriteErrorValue = errorMessage(error);
-    if (Date.now() - this.lastWriteWarnAt < WARN_INTERVAL_MS) return;
-    this.lastWriteWarnAt = Date.now();
+    if (!this.writeWarning.due()) return;
     this.options.logger.warn("redis refused a write; entries live in the memory tier only", { error: this.lastWriteErrorValue, write_failures: this.writeFailures });
   }
 

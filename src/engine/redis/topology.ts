@@ -96,6 +96,26 @@ async function read(node: Probeable): Promise<{ info: string; keys: number }> {
   return { info, keys: Number(keys) || 0 };
 }
 
+/**
+ * Cluster and Sentinel clients subscribe on connections they manage themselves, so any of their
+ * connection errors may be the subscriber's: `lost` tells every subscriber's `onLost`.
+ */
+function managedSubscriptions(subscribe: (channel: string, listener: (message: string) => void) => Promise<unknown>): {
+  lost(error: unknown): void;
+  subscribe: RedisTopology["subscribe"];
+} {
+  const onLostListeners: ((error: unknown) => void)[] = [];
+  return {
+    lost(error) {
+      for (const onLost of onLostListeners) onLost(error);
+    },
+    async subscribe(subscriptions, onLost) {
+      onLostListeners.push(onLost);
+      for (const { channel, listener } of subscriptions) await subscribe(channel, listener);
+    },
+  };
+}
+
 function standalone(target: Extract<TopologyTarget, { kind: "standalone" }>, options: ConnectionOptions, events: TopologyEvents): RedisTopology {
   const url = target.url;
   const client = createClient({ url, name: options.clientName, disableOfflineQueue: true, socket: socketOptions(options) });
@@ -156,10 +176,10 @@ function cluster(target: Extract<TopologyTarget, { kind: "cluster" }>, options: 
   });
   client.on("error", (error: unknown) => events.error(error));
   // A node's connection failing may be the one that carries pub/sub messages.
-  const lostListeners: ((error: unknown) => void)[] = [];
+  const subscriptions = managedSubscriptions((channel, listener) => client.subscribe(channel, listener));
   client.on("node-error", (error: unknown) => {
     events.error(error);
-    for (const onLost of lostListeners) onLost(error);
+    subscriptions.lost(error);
   });
   const commands = client.withTypeMapping(binaryReplies) as unknown as CacheCommands;
   const shards = () => [
@@ -189,10 +209,7 @@ function cluster(target: Extract<TopologyTarget, { kind: "cluster" }>, options: 
       }));
     },
     probes: () => shards().map(({ node, role }) => ({ address: `${node.host}:${node.port}`, role, read: async () => read(await client.nodeClient(node)) })),
-    async subscribe(subscriptions, onLost) {
-      lostListeners.push(onLost);
-      for (const { channel, listener } of subscriptions) await client.subscribe(channel, listener);
-    },
+    subscribe: subscriptions.subscribe,
   };
 }
 
@@ -204,11 +221,11 @@ function sentinel(target: Extract<TopologyTarget, { kind: "sentinel" }>, options
     sentinelClientOptions: { socket: { connectTimeout: options.connectTimeoutMs } },
   });
   let ready = false;
-  const lostListeners: ((error: unknown) => void)[] = [];
+  const subscriptions = managedSubscriptions((channel, listener) => client.subscribe(channel, listener));
   client.on("error", (error: unknown) => {
     ready = false;
     events.error(error);
-    for (const onLost of lostListeners) onLost(error);
+    subscriptions.lost(error);
   });
   client.on("topology-change", () => events.error(new Error("sentinel topology changed")));
   const commands = client.withTypeMapping(binaryReplies) as unknown as CacheCommands;
@@ -233,10 +250,7 @@ function sentinel(target: Extract<TopologyTarget, { kind: "sentinel" }>, options
       const master = client.getMasterNode();
       return [{ address: master ? `${master.host}:${master.port}` : "unknown", role: "master", read: () => read(client) }];
     },
-    async subscribe(subscriptions, onLost) {
-      lostListeners.push(onLost);
-      for (const { channel, listener } of subscriptions) await client.subscribe(channel, listener);
-    },
+    subscribe: subscriptions.subscribe,
   };
 }
 
