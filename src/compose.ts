@@ -1,5 +1,12 @@
+import type { Server } from "bun";
 import type { Config } from "./config/model.ts";
 import { createApp, type App } from "./http/app.ts";
+import { ApiKeyVerifier } from "./http/auth/verifier.ts";
+import { BodyBudget } from "./http/body.ts";
+import { ProxyMetrics } from "./http/proxy/metrics.ts";
+import { CachingProxy } from "./http/proxy/proxy.ts";
+import { TenantKeys } from "./http/proxy/tenant.ts";
+import { upstreamsOf } from "./http/proxy/upstreams.ts";
 import { redisTarget } from "./config/redis-target.ts";
 import { ALONE, Coherence } from "./engine/coherence.ts";
 import { CacheKeyBuilder } from "./engine/key.ts";
@@ -13,6 +20,10 @@ import { PerformanceMonitor } from "./monitor/monitor.ts";
 /** One sidecar, wired from its configuration: the app to serve, and what it serves from. */
 export interface Sidecar {
   readonly app: App;
+  /** The caching proxy (/v1, /anthropic, /upstreams/{name}), or null when PROXY_ENABLED=false. */
+  readonly proxy: CachingProxy | null;
+  /** Every request: the proxy's paths to the proxy, the rest to the app. */
+  readonly fetch: (request: Request, server?: Server<undefined>) => Response | Promise<Response>;
   readonly cache: ResponseCache;
   readonly monitor: PerformanceMonitor;
   /** Connects Redis and joins coherence, each with a bounded wait; never throws. */
@@ -27,18 +38,49 @@ export interface Sidecar {
  */
 export async function composeSidecar(config: Config, logger: Logger, options: { version: string; startedAt?: number }): Promise<Sidecar> {
   const { cache, monitor } = await wireCache(config, logger);
+  // One budget for every request body held at once, whichever route reads it.
+  const bodyBudget = new BodyBudget(config.maxInflightBodyBytes);
+  const proxyMetrics = new ProxyMetrics();
   const app = createApp({
     cache,
     monitor,
     logger,
     apiKeys: config.apiKeys,
     maxBodyBytes: config.maxBodyBytes,
-    maxInflightBodyBytes: config.maxInflightBodyBytes,
+    bodyBudget,
     instanceId: config.instanceId,
     version: options.version,
     startedAt: options.startedAt,
+    proxyMetrics: config.proxyEnabled ? proxyMetrics : undefined,
   });
-  return { app, cache, monitor, start: () => cache.start(), close: () => cache.close() };
+  const proxy = config.proxyEnabled ? wireProxy(config, logger, cache, proxyMetrics, bodyBudget) : null;
+  const fetch: Sidecar["fetch"] =
+    proxy === null ? (request) => app.fetch(request) : (request, server) => (proxy.ownsUrl(request.url) ? proxy.handle(request, server) : app.fetch(request));
+  return { app, proxy, fetch, cache, monitor, start: () => cache.start(), close: () => cache.close() };
+}
+
+function wireProxy(config: Config, logger: Logger, cache: ResponseCache, metrics: ProxyMetrics, bodyBudget: BodyBudget): CachingProxy {
+  let secret = config.proxyTenantSecret;
+  if (secret === null) {
+    secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
+    if (redisTarget(config) !== null) {
+      logger.warn("PROXY_TENANT_SECRET is not set: proxy entries in Redis are keyed with a secret of this process alone, so other sidecars and later restarts will not find them");
+    }
+  }
+  return new CachingProxy({
+    cache,
+    logger,
+    metrics,
+    upstreams: upstreamsOf(config),
+    verifier: new ApiKeyVerifier(config.apiKeys),
+    tenants: new TenantKeys(secret, config.proxyShareAcrossCredentials),
+    sampledRequests: config.proxySampledRequests,
+    ignoreFields: config.proxyKeyIgnoreFields,
+    timeoutMs: config.proxyTimeoutMs,
+    idleTimeoutMs: config.proxyIdleTimeoutMs,
+    bodyLimits: { maxBodyBytes: config.maxBodyBytes, budget: bodyBudget },
+    maxResponseBytes: config.maxResponseBytes,
+  });
 }
 
 /**

@@ -54,7 +54,7 @@ memorySampler.unref();
 
 await sidecar.start();
 if (!stopping) {
-  running = serve(sidecar.app.fetch, {
+  running = serve(sidecar.fetch, {
     host: config.host,
     port: config.port,
     maxBodyBytes: config.maxBodyBytes,

@@ -6,6 +6,15 @@ import { ConfigError, ENV_VARIABLES } from "./variables.ts";
 
 export { ConfigError } from "./variables.ts";
 
+/** An upstream URL as it may be logged: user and password masked. */
+function redactCredentials(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.username === "" && parsed.password === "") return url;
+  parsed.username = "***";
+  parsed.password = "";
+  return parsed.toString().replace(/\/$/, "");
+}
+
 type Environment = Readonly<Record<string, string | undefined>>;
 
 /**
@@ -47,12 +56,18 @@ export function loadConfig(env: Environment): Config {
 
 /** Configuration as it may be logged: secrets are reduced to whether they are set. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const { apiKeys, redisUrl, redisTlsCa, redisClusterNodes, redisSentinelNodes, redisPassword, ...rest } = config;
+  const { apiKeys, redisUrl, redisTlsCa, redisClusterNodes, redisSentinelNodes, redisPassword, proxyTenantSecret, proxyOpenaiUrl, proxyAnthropicUrl, proxyUpstreams, ...rest } = config;
   return {
     ...rest,
     apiKeysConfigured: apiKeys.length,
     redis: describeTarget(redisTarget(config)),
     redisPasswordSet: redisPassword !== null,
     redisTlsCa: redisTlsCa !== null,
+    proxyTenantSecretSet: proxyTenantSecret !== null,
+    proxyUpstreams: [
+      { name: "openai", url: redactCredentials(proxyOpenaiUrl) },
+      { name: "anthropic", url: redactCredentials(proxyAnthropicUrl) },
+      ...proxyUpstreams.map((upstream) => ({ name: upstream.name, url: redactCredentials(upstream.url) })),
+    ],
   };
 }

@@ -2,6 +2,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { OPERATION_PATTERN } from "../engine/key.ts";
 
 export const KEY_PREFIX_PATTERN = "^[A-Za-z0-9_.-]{1,32}$";
+export const UPSTREAM_NAME_PATTERN = "^[a-z0-9][a-z0-9_-]{0,31}$";
 
 const PositiveInt = (maximum: number) => Type.Integer({ minimum: 1, maximum });
 
@@ -49,6 +50,24 @@ export const ConfigSchema = Type.Object({
   monitorRetentionHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 7 }),
   shutdownTimeoutMs: PositiveInt(600_000),
   instanceId: Type.String({ minLength: 1, maxLength: 128 }),
+  /** Serve the OpenAI- and Anthropic-compatible caching proxy under /v1, /anthropic and /upstreams/{name}. */
+  proxyEnabled: Type.Boolean(),
+  proxyOpenaiUrl: Type.String({ minLength: 1 }),
+  proxyAnthropicUrl: Type.String({ minLength: 1 }),
+  /** More OpenAI-compatible upstreams, each served under /upstreams/{name}. */
+  proxyUpstreams: Type.Array(Type.Object({ name: Type.String({ pattern: UPSTREAM_NAME_PATTERN }), url: Type.String({ minLength: 1 }) })),
+  /** Key of the HMAC that puts upstream credentials into cache keys; null: a random one per process. */
+  proxyTenantSecret: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+  /** Let callers with different upstream credentials share entries. */
+  proxyShareAcrossCredentials: Type.Boolean(),
+  /** Requests sampled above temperature 0: cached (as peers do) or sent upstream every time. */
+  proxySampledRequests: Type.Union([Type.Literal("cache"), Type.Literal("bypass")]),
+  /** Top-level request fields that do not change the answer, left out of proxy keys. */
+  proxyKeyIgnoreFields: Type.Array(Type.String({ minLength: 1 })),
+  /** Longest wait for an upstream's response headers. */
+  proxyTimeoutMs: PositiveInt(3_600_000),
+  /** Longest silence between two pieces of an upstream's body. */
+  proxyIdleTimeoutMs: PositiveInt(3_600_000),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { TSchema } from "@sinclair/typebox";
 import { OPERATION_PATTERN } from "../engine/key.ts";
-import { ConfigSchema, KEY_PREFIX_PATTERN, type Config } from "./model.ts";
+import { ConfigSchema, KEY_PREFIX_PATTERN, UPSTREAM_NAME_PATTERN, type Config } from "./model.ts";
 
 /** A bad environment value: names the variable, what is wrong and what is accepted. */
 export class ConfigError extends Error {
@@ -219,6 +219,45 @@ const hostPortList: { accepted: string; parse: Parser<{ host: string; port: numb
   },
 };
 
+const httpUrl: { accepted: string; parse: Parser<string> } = {
+  accepted: "an http:// or https:// URL",
+  parse(raw, name) {
+    const value = raw.trim().replace(/\/+$/, "");
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError(name, "the value is not a URL", httpUrl.accepted);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new ConfigError(name, `scheme "${url.protocol}" is not supported`, httpUrl.accepted);
+    if (url.search !== "" || url.hash !== "") throw new ConfigError(name, "the URL has a query or fragment", httpUrl.accepted);
+    return value;
+  },
+};
+
+const upstreamNamePattern = new RegExp(UPSTREAM_NAME_PATTERN);
+
+const upstreamList: { accepted: string; parse: Parser<{ name: string; url: string }[]> } = {
+  accepted: "comma-separated name=url pairs of OpenAI-compatible APIs, e.g. groq=https://api.groq.com/openai/v1,local=http://127.0.0.1:11434/v1",
+  parse(raw, name) {
+    const upstreams: { name: string; url: string }[] = [];
+    for (const pair of raw.split(",")) {
+      if (pair.trim() === "") continue;
+      const at = pair.indexOf("=");
+      const upstream = pair.slice(0, at).trim();
+      if (at < 0 || !upstreamNamePattern.test(upstream)) throw new ConfigError(name, `"${pair.trim().slice(0, 40)}" does not start with a name of 1 to 32 characters of a-z 0-9 _ - and "="`, upstreamList.accepted);
+      if (upstreams.some((known) => known.name === upstream)) throw new ConfigError(name, `"${upstream}" is named twice`, upstreamList.accepted);
+      upstreams.push({ name: upstream, url: httpUrl.parse(pair.slice(at + 1), name) });
+    }
+    return upstreams;
+  },
+};
+
+const fieldList: { accepted: string; parse: Parser<string[]> } = {
+  accepted: "comma-separated top-level field names (empty: every field is part of the key)",
+  parse: (raw) => [...new Set(raw.split(",").map((field) => field.trim()).filter((field) => field !== ""))],
+};
+
 /** Every variable the service reads: the single source for parsing, `--help` and the README table. */
 const DEFINITIONS: readonly Definition[] = [
   { name: "PORT", field: "port", description: "TCP port to listen on (0 picks a free one)", defaultValue: "8080", type: integer },
@@ -252,6 +291,16 @@ const DEFINITIONS: readonly Definition[] = [
   { name: "MONITOR_RETENTION_HOURS", field: "monitorRetentionHours", description: "Window of the performance statistics", defaultValue: "1", type: positiveNumber },
   { name: "SHUTDOWN_TIMEOUT_MS", field: "shutdownTimeoutMs", description: "How long in-flight requests may take after SIGTERM", defaultValue: "10000", type: integer },
   { name: "INSTANCE_ID", field: "instanceId", description: "Label of this sidecar in /metrics (default: the hostname)", defaultValue: undefined, type: text(/^[A-Za-z0-9_.:\-]{1,128}$/, "1 to 128 characters of A-Z a-z 0-9 _ . : -"), whenUnset: () => sanitizeInstanceId(hostname()) },
+  { name: "PROXY_ENABLED", field: "proxyEnabled", description: "Serve the OpenAI- and Anthropic-compatible caching proxy (/v1, /anthropic, /upstreams/{name})", defaultValue: "true", type: boolean },
+  { name: "PROXY_OPENAI_URL", field: "proxyOpenaiUrl", description: "Upstream of /v1/*: any OpenAI-compatible API", defaultValue: "https://api.openai.com/v1", secret: true, type: httpUrl },
+  { name: "PROXY_ANTHROPIC_URL", field: "proxyAnthropicUrl", description: "Upstream of /anthropic/*", defaultValue: "https://api.anthropic.com", secret: true, type: httpUrl },
+  { name: "PROXY_UPSTREAMS", field: "proxyUpstreams", description: "More OpenAI-compatible upstreams, name=url pairs, each served under /upstreams/{name}", defaultValue: undefined, secret: true, type: upstreamList, whenUnset: () => [] },
+  { name: "PROXY_TENANT_SECRET", field: "proxyTenantSecret", description: "HMAC key that mixes upstream credentials into proxy cache keys; set the same value on every sidecar sharing a Redis (unset: random per process)", defaultValue: undefined, secret: true, type: optionalSecret, whenUnset: () => null },
+  { name: "PROXY_SHARE_ACROSS_CREDENTIALS", field: "proxyShareAcrossCredentials", description: "Let callers with different upstream credentials share proxy entries", defaultValue: "false", type: boolean },
+  { name: "PROXY_SAMPLED_REQUESTS", field: "proxySampledRequests", description: "Requests sampled above temperature 0: cache them, or bypass the cache", defaultValue: "cache", type: choice },
+  { name: "PROXY_KEY_IGNORE_FIELDS", field: "proxyKeyIgnoreFields", description: "Top-level request fields left out of proxy keys because they do not change the answer", defaultValue: "user,metadata,store,service_tier,prompt_cache_key,safety_identifier,cache", type: fieldList },
+  { name: "PROXY_TIMEOUT_MS", field: "proxyTimeoutMs", description: "Longest wait for an upstream's response headers before a 504", defaultValue: "600000", type: integer },
+  { name: "PROXY_IDLE_TIMEOUT_MS", field: "proxyIdleTimeoutMs", description: "Longest silence inside an upstream's body before the answer is cut off", defaultValue: "300000", type: integer },
 ];
 
 /** Every variable, with what it accepts: the single source for parsing, `--help` and the README table. */

@@ -144,15 +144,27 @@ export class ResponseCache {
     }
     checkSize("text", parts.text, "CACHE_MAX_TEXT_BYTES", this.limits.maxTextBytes);
     if (parts.question) checkSize("question", parts.question, "CACHE_MAX_TEXT_BYTES", this.limits.maxTextBytes);
+    return this.buildKey({ operation: parts.operation, text: parts.text, options, question: parts.question });
+  }
+
+  /** Memory tier first (O(1)), then Redis with a bounded wait; a Redis hit is promoted. */
+  lookup(parts: RequestParts): Promise<LookupResult> {
+    return this.lookupKey(this.keyFor(parts), parts.operation);
+  }
+
+  /**
+   * Builds a key for parts the caller has already checked (the proxy keys whole request
+   * bodies, bounded by MAX_BODY_BYTES rather than CACHE_MAX_TEXT_BYTES), recording the cost.
+   */
+  buildKey(parts: KeyParts): string {
     const started = Bun.nanoseconds();
-    const key = this.keys.build({ operation: parts.operation, text: parts.text, options, question: parts.question });
+    const key = this.keys.build(parts);
     this.monitor.recordKeyGeneration(Bun.nanoseconds() - started, parts.text.length);
     return key;
   }
 
-  /** Memory tier first (O(1)), then Redis with a bounded wait; a Redis hit is promoted. */
-  async lookup(parts: RequestParts): Promise<LookupResult> {
-    const key = this.keyFor(parts);
+  /** lookup() for a key already built; `operation` picks the TTL given to a promoted copy. */
+  async lookupKey(key: string, operation: string): Promise<LookupResult> {
     const started = Bun.nanoseconds();
     const now = this.now();
     const local = this.memory.get(key);
@@ -163,7 +175,7 @@ export class ResponseCache {
     const since = this.guard.begin();
     const remote = await this.readRedis(key);
     if (remote !== null) {
-      const expiresAt = Number.isNaN(remote.expiresAt) ? now + this.ttlFor(parts.operation) * 1000 : remote.expiresAt;
+      const expiresAt = Number.isNaN(remote.expiresAt) ? now + this.ttlFor(operation) * 1000 : remote.expiresAt;
       // A change to this key during the read (here or on another sidecar) may be newer than the value read.
       if (this.guard.mayPromote(key, since)) {
         this.memory.set(key, remote.json, this.coherence.memoryExpiry(expiresAt, this.now()), Number.isNaN(remote.storedAt) ? now : remote.storedAt);
@@ -179,8 +191,16 @@ export class ResponseCache {
     const key = this.keyFor(request);
     const json = JSON.stringify(request.response) ?? "null";
     checkSize("response", json, "CACHE_MAX_RESPONSE_BYTES", this.limits.maxResponseBytes);
+    return this.storeKey(key, request.operation, json, request.ttlSeconds);
+  }
+
+  /**
+   * store() for a key already built and a JSON text the caller has already sized against
+   * CACHE_MAX_RESPONSE_BYTES. Throws NotStoredError when neither tier took the value.
+   */
+  async storeKey(key: string, operation: string, json: string, ttlSecondsAsked?: number): Promise<StoreResult> {
     const started = Bun.nanoseconds();
-    const ttlSeconds = request.ttlSeconds ?? this.ttlFor(request.operation);
+    const ttlSeconds = ttlSecondsAsked ?? this.ttlFor(operation);
     const now = this.now();
     const expiresAt = now + ttlSeconds * 1000;
     const tiers: TierName[] = [];

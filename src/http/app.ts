@@ -10,6 +10,7 @@ import type { Logger } from "../logging/logger.ts";
 import { managementController } from "./management/routes.ts";
 import { ManagementService } from "./management/service.ts";
 import type { PerformanceMonitor } from "../monitor/monitor.ts";
+import type { ProxyMetrics } from "./proxy/metrics.ts";
 import { prometheusController } from "./prometheus/routes.ts";
 
 export interface AppDependencies {
@@ -19,8 +20,10 @@ export interface AppDependencies {
   readonly logger: Logger;
   readonly apiKeys: readonly string[];
   readonly maxBodyBytes: number;
-  /** MAX_INFLIGHT_BODY_BYTES; unset (apps built directly by tests), bodies are bounded one by one only. */
-  readonly maxInflightBodyBytes?: number;
+  /** Bounds the body bytes held at once (MAX_INFLIGHT_BODY_BYTES); unset (apps built directly by tests), bodies are bounded one by one only. */
+  readonly bodyBudget?: BodyBudget;
+  /** The caching proxy's counters, exported on /metrics when the proxy is on. */
+  readonly proxyMetrics?: ProxyMetrics;
   readonly instanceId: string;
   readonly version: string;
   readonly startedAt?: number;
@@ -35,7 +38,7 @@ function featureRoutes(deps: AppDependencies, limits: BodyLimits) {
     .use(healthController(deps.cache, deps.version, deps.startedAt ?? Date.now()))
     .use(cacheController(deps.cache, auth))
     .use(managementController(management, auth))
-    .use(prometheusController({ cache: deps.cache, monitor: deps.cache.monitor, instanceId: deps.instanceId, version: deps.version }));
+    .use(prometheusController({ cache: deps.cache, monitor: deps.cache.monitor, instanceId: deps.instanceId, version: deps.version, proxy: deps.proxyMetrics }));
 }
 
 /**
@@ -43,7 +46,7 @@ function featureRoutes(deps: AppDependencies, limits: BodyLimits) {
  * or listens on a port, so tests build it in-process and call `app.handle(request)`.
  */
 export function createApp(deps: AppDependencies) {
-  const limits: BodyLimits = { maxBodyBytes: deps.maxBodyBytes, budget: new BodyBudget(deps.maxInflightBodyBytes ?? Number.POSITIVE_INFINITY) };
+  const limits: BodyLimits = { maxBodyBytes: deps.maxBodyBytes, budget: deps.bodyBudget ?? new BodyBudget(Number.POSITIVE_INFINITY) };
   return new Elysia({ name: "ai-response-cache" })
     .use(errorHandling(deps.logger))
     .use(docsController(deps.version, () => featureRoutes(deps, limits)))

@@ -140,7 +140,34 @@ export async function readJsonBody(request: Request, contentType: string, limits
   }
   const held = { bytes: 0 };
   try {
-    return parseJsonText(await readCounted(request.body, limits, held), maxBodyBytes);
+    // Decoded as Request.text() does: a BOM is dropped, invalid UTF-8 becomes replacement characters.
+    return parseJsonText(UTF8.decode(await readCounted(request.body, limits, held)), maxBodyBytes);
+  } finally {
+    budget.release(held.bytes);
+  }
+}
+
+/**
+ * The body's bytes exactly as sent, within MAX_BODY_BYTES and the shared budget: for callers
+ * that forward the body as well as read it. The reservation ends when this returns, so the
+ * caller's copy is counted while it is read, not while it is forwarded.
+ */
+export async function readBodyBytes(request: Request, limits: BodyLimits): Promise<Uint8Array> {
+  const { maxBodyBytes, budget } = limits;
+  const header = request.headers.get("content-length");
+  const declared = header === null ? null : Number(header);
+  if (declared !== null && declared > maxBodyBytes) throw new BodyTooLargeError(maxBodyBytes);
+  if (declared !== null && Number.isSafeInteger(declared) && declared >= 0) {
+    if (!budget.tryReserve(declared)) throw new BodyBudgetExceededError(budget.limitBytes);
+    try {
+      return new Uint8Array(await request.arrayBuffer());
+    } finally {
+      budget.release(declared);
+    }
+  }
+  const held = { bytes: 0 };
+  try {
+    return await readCounted(request.body, limits, held);
   } finally {
     budget.release(held.bytes);
   }
@@ -151,8 +178,8 @@ export async function readJsonBody(request: Request, contentType: string, limits
  * neither the limit nor the budget is passed by more than one chunk. On refusal the reader is
  * released with the rest of the body unread.
  */
-async function readCounted(body: ReadableStream<Uint8Array> | null, { maxBodyBytes, budget }: BodyLimits, held: { bytes: number }): Promise<string> {
-  if (body === null) return "";
+async function readCounted(body: ReadableStream<Uint8Array> | null, { maxBodyBytes, budget }: BodyLimits, held: { bytes: number }): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   try {
@@ -167,11 +194,10 @@ async function readCounted(body: ReadableStream<Uint8Array> | null, { maxBodyByt
   } finally {
     reader.releaseLock();
   }
-  // Decoded as Request.text() does: a BOM is dropped, invalid UTF-8 becomes replacement characters.
-  return UTF8.decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
-function parseJsonText(text: string, maxBodyBytes: number): unknown {
+export function parseJsonText(text: string, maxBodyBytes: number): unknown {
   if (text.length > maxBodyBytes) throw new BodyTooLargeError(maxBodyBytes);
   if (text.trim() === "") throw new MalformedJsonError("the body is empty");
   if (exceedsDepth(text, MAX_JSON_DEPTH)) throw new TooDeeplyNestedError(MAX_JSON_DEPTH);

@@ -20,7 +20,7 @@ export interface RunningServer {
   shutdown(): Promise<{ drained: boolean }>;
 }
 
-type FetchHandler = (request: Request) => Response | Promise<Response>;
+type FetchHandler = (request: Request, server: Server<undefined>) => Response | Promise<Response>;
 
 /** Path of a request URL without parsing the whole URL. */
 function pathOf(url: string): string {
@@ -38,12 +38,12 @@ function pathOf(url: string): string {
  * rebuilt, its body passed on unread.
  */
 function withRoutableUrl(handler: FetchHandler): FetchHandler {
-  return (request) => {
+  return (request, server) => {
     const url = request.url;
     const pathOnly = url.charCodeAt(0) === 47; // "/"
-    if (!pathOnly && url.indexOf("/", 7) >= 11) return handler(request);
+    if (!pathOnly && url.indexOf("/", 7) >= 11) return handler(request, server);
     const start = pathOnly ? 0 : url.indexOf("/", 7);
-    return handler(new Request(`http://localhost${start < 0 ? "/" : url.slice(start)}`, request));
+    return handler(new Request(`http://localhost${start < 0 ? "/" : url.slice(start)}`, request), server);
   };
 }
 
@@ -59,11 +59,11 @@ export function serve(handler: FetchHandler, options: ServeOptions): RunningServ
   // Without an access log the framework's handler is served without an async wrapper: wrapping
   // every request in another async function costs measurable throughput (see BENCHMARKS.md).
   const logged = logRequests
-    ? async (request: Request): Promise<Response> => {
+    ? async (request: Request, server: Server<undefined>): Promise<Response> => {
         const started = Bun.nanoseconds();
         let status = 500;
         try {
-          const response = await handler(request);
+          const response = await handler(request, server);
           status = response.status;
           return response;
         } finally {

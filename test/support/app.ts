@@ -14,6 +14,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 
 export interface TestApp {
   readonly app: Sidecar["app"];
+  /** The whole sidecar's handler: proxy paths included. */
+  readonly fetch: Sidecar["fetch"];
   readonly cache: Sidecar["cache"];
   readonly monitor: Sidecar["monitor"];
   readonly logger: ReturnType<typeof createMemoryLogger>;
@@ -32,6 +34,7 @@ export async function buildTestApp(overrides: Partial<Config> = {}, logger = cre
   const { app, cache, monitor } = sidecar;
   return {
     app,
+    fetch: sidecar.fetch,
     cache,
     monitor,
     logger,

@@ -56,6 +56,16 @@ describe("configuration", () => {
         [{ MONITOR_RETENTION_HOURS: "0.5" }, "monitorRetentionHours", 0.5],
         [{ SHUTDOWN_TIMEOUT_MS: "1500" }, "shutdownTimeoutMs", 1500],
         [{ INSTANCE_ID: "pod-7:a" }, "instanceId", "pod-7:a"],
+        [{ PROXY_ENABLED: "off" }, "proxyEnabled", false],
+        [{ PROXY_OPENAI_URL: "http://127.0.0.1:11434/v1/" }, "proxyOpenaiUrl", "http://127.0.0.1:11434/v1"],
+        [{ PROXY_ANTHROPIC_URL: "https://llm-gw.internal:8443/anthropic" }, "proxyAnthropicUrl", "https://llm-gw.internal:8443/anthropic"],
+        [{ PROXY_UPSTREAMS: "groq=https://api.groq.com/openai/v1, local=http://127.0.0.1:8000/v1" }, "proxyUpstreams", [{ name: "groq", url: "https://api.groq.com/openai/v1" }, { name: "local", url: "http://127.0.0.1:8000/v1" }]],
+        [{ PROXY_TENANT_SECRET: "s3cret" }, "proxyTenantSecret", "s3cret"],
+        [{ PROXY_SHARE_ACROSS_CREDENTIALS: "true" }, "proxyShareAcrossCredentials", true],
+        [{ PROXY_SAMPLED_REQUESTS: "bypass" }, "proxySampledRequests", "bypass"],
+        [{ PROXY_KEY_IGNORE_FIELDS: "user, user,metadata" }, "proxyKeyIgnoreFields", ["user", "metadata"]],
+        [{ PROXY_TIMEOUT_MS: "1000" }, "proxyTimeoutMs", 1000],
+        [{ PROXY_IDLE_TIMEOUT_MS: "2000" }, "proxyIdleTimeoutMs", 2000],
       ];
       // A variable added to the documented list needs a case here.
       expect(new Set(cases.flatMap(([env]) => Object.keys(env)))).toEqual(new Set(ENV_VARIABLES.map((variable) => variable.name)));
@@ -70,11 +80,44 @@ describe("configuration", () => {
     }
   });
 
+  test("proxy settings are refused with the variable named", () => {
+    const refused: [Record<string, string>, string, RegExp][] = [
+      [{ PROXY_OPENAI_URL: "ftp://example.com" }, "PROXY_OPENAI_URL", /scheme "ftp:" is not supported/],
+      [{ PROXY_ANTHROPIC_URL: "not a url" }, "PROXY_ANTHROPIC_URL", /not a URL/],
+      [{ PROXY_OPENAI_URL: "https://example.com/v1?x=1" }, "PROXY_OPENAI_URL", /query or fragment/],
+      [{ PROXY_UPSTREAMS: "Groq=https://api.groq.com" }, "PROXY_UPSTREAMS", /does not start with a name/],
+      [{ PROXY_UPSTREAMS: "a=http://x, a=http://y" }, "PROXY_UPSTREAMS", /"a" is named twice/],
+      [{ PROXY_UPSTREAMS: "a" }, "PROXY_UPSTREAMS", /does not start with a name/],
+      [{ PROXY_SAMPLED_REQUESTS: "sometimes" }, "PROXY_SAMPLED_REQUESTS", /not a valid choice/],
+      [{ PROXY_TIMEOUT_MS: "0" }, "PROXY_TIMEOUT_MS", /out of range/],
+    ];
+    for (const [env, variable, problem] of refused) {
+      let caught: unknown;
+      try {
+        loadConfig(env);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      expect((caught as ConfigError).variable).toBe(variable);
+      expect((caught as ConfigError).message).toMatch(problem);
+    }
+  });
+
   test("the start-up description of the configuration names no secret", () => {
-    const config = loadConfig({ API_KEY: "k1-secret-key", ADDITIONAL_API_KEYS: "k2-secret-key", REDIS_URL: "redis://:redis-secret@localhost:6380/2" });
+    const config = loadConfig({
+      API_KEY: "k1-secret-key",
+      ADDITIONAL_API_KEYS: "k2-secret-key",
+      REDIS_URL: "redis://:redis-secret@localhost:6380/2",
+      PROXY_TENANT_SECRET: "tenant-secret",
+      PROXY_OPENAI_URL: "https://gw-user:gw-secret@gateway.internal/v1",
+      PROXY_UPSTREAMS: "local=http://local-user:local-secret@127.0.0.1:8000/v1",
+    });
     const described = JSON.stringify(describeConfig(config));
-    for (const secret of ["k1-secret-key", "k2-secret-key", "redis-secret"]) expect(described).not.toContain(secret);
+    for (const secret of ["k1-secret-key", "k2-secret-key", "redis-secret", "tenant-secret", "gw-secret", "gw-user", "local-secret"]) expect(described).not.toContain(secret);
     expect(described).toContain("localhost:6380");
+    expect(described).toContain("gateway.internal/v1");
+    expect(described).toContain("127.0.0.1:8000/v1");
   });
 
   const bad: [Record<string, string>, string, RegExp][] = [

@@ -2,6 +2,7 @@ import type { ResponseCache } from "../../engine/service.ts";
 import { REDIS_HEALTH_STATES } from "../../engine/redis/shared-tier.ts";
 import type { PerformanceMonitor } from "../../monitor/monitor.ts";
 import type { WindowedHistogram } from "../../monitor/windowed.ts";
+import { UPSTREAM_BOUNDS, type ProxyMetrics } from "../proxy/metrics.ts";
 
 /** Bucket bounds (seconds) of the exported duration histograms: 10 µs to 1 s. */
 export const DURATION_BOUNDS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -11,6 +12,8 @@ export interface PrometheusSource {
   readonly monitor: PerformanceMonitor;
   readonly instanceId: string;
   readonly version: string;
+  /** The caching proxy's counters; absent when the proxy is off. */
+  readonly proxy?: ProxyMetrics;
 }
 
 const escapeLabel = (value: string): string => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
@@ -21,7 +24,7 @@ const escapeLabel = (value: string): string => value.replace(/\\/g, "\\\\").repl
  * Histogram buckets come from the monitor's log buckets: a bucket is counted under the first
  * bound at or above its representative value, so a bound is exact to within 1%.
  */
-export function renderPrometheus({ cache, monitor, instanceId, version }: PrometheusSource): string {
+export function renderPrometheus({ cache, monitor, instanceId, version, proxy }: PrometheusSource): string {
   const id = `instance_id="${escapeLabel(instanceId)}"`;
   const lines: string[] = [];
   const metric = (name: string, type: string, help: string): void => {
@@ -85,9 +88,34 @@ export function renderPrometheus({ cache, monitor, instanceId, version }: Promet
   }
   metric("ai_cache_redis_state", "gauge", "1 for Redis's current state: disabled (not configured), connected, unavailable or error.");
   for (const state of REDIS_HEALTH_STATES) lines.push(`ai_cache_redis_state{${id},state="${state}"} ${health === state ? 1 : 0}`);
+  if (proxy) proxyLines(lines, id, proxy, metric);
   metric("process_resident_memory_bytes", "gauge", "Resident set size of the sidecar.");
   lines.push(`process_resident_memory_bytes{${id}} ${process.memoryUsage.rss()}`);
   return `${lines.join("\n")}\n`;
+}
+
+/** The caching proxy: what it answered, how long upstreams took, and what the cache saved. */
+function proxyLines(lines: string[], id: string, proxy: ProxyMetrics, metric: (name: string, type: string, help: string) => void): void {
+  metric("ai_cache_proxy_requests_total", "counter", "Proxy requests to cacheable endpoints by endpoint, model and result (hit, miss, bypass).");
+  for (const { endpoint, model, outcome, count } of proxy.requestSeries()) {
+    lines.push(`ai_cache_proxy_requests_total{${id},endpoint="${endpoint}",model="${escapeLabel(model)}",result="${outcome}"} ${count}`);
+  }
+  metric("ai_cache_proxy_collapsed_total", "counter", "Proxy requests that waited for another identical request's upstream call instead of making their own.");
+  for (const { endpoint, count } of proxy.collapsedSeries()) lines.push(`ai_cache_proxy_collapsed_total{${id},endpoint="${endpoint}"} ${count}`);
+  metric("ai_cache_proxy_not_stored_total", "counter", "Upstream answers not stored, by endpoint and reason (the Cache-Status detail).");
+  for (const { endpoint, detail, count } of proxy.notStoredSeries()) lines.push(`ai_cache_proxy_not_stored_total{${id},endpoint="${endpoint}",reason="${escapeLabel(detail)}"} ${count}`);
+  metric("ai_cache_proxy_upstream_duration_seconds", "histogram", "Duration of upstream calls made for cacheable requests, headers to last byte.");
+  for (const series of proxy.latencySeries()) {
+    const labels = `${id},endpoint="${series.endpoint}"`;
+    UPSTREAM_BOUNDS.forEach((bound, i) => lines.push(`ai_cache_proxy_upstream_duration_seconds_bucket{${labels},le="${bound}"} ${series.cumulative[i]}`));
+    lines.push(`ai_cache_proxy_upstream_duration_seconds_bucket{${labels},le="+Inf"} ${series.count}`);
+    lines.push(`ai_cache_proxy_upstream_duration_seconds_sum{${labels}} ${series.sum}`, `ai_cache_proxy_upstream_duration_seconds_count{${labels}} ${series.count}`);
+  }
+  metric("ai_cache_proxy_tokens_saved_total", "counter", "Tokens served from the cache instead of being paid for again, by model and kind (input, output), from the stored usage.");
+  for (const { model, input, output } of proxy.savedSeries()) {
+    const labels = `${id},model="${escapeLabel(model)}"`;
+    lines.push(`ai_cache_proxy_tokens_saved_total{${labels},kind="input"} ${input}`, `ai_cache_proxy_tokens_saved_total{${labels},kind="output"} ${output}`);
+  }
 }
 
 function histogramLines(lines: string[], name: string, labels: string, histogram: WindowedHistogram): void {

@@ -1,0 +1,78 @@
+/**
+ * What a caller asks of the cache, per request, in headers the proxy reads and never
+ * forwards: `Cache-Control` (no-cache, no-store, max-age=N, only-if-cached), `X-Cache-TTL`
+ * and `X-Cache-Namespace`.
+ */
+export interface RequestControls {
+  /** False for no-cache: skip the read, still store the fresh answer. */
+  readonly read: boolean;
+  /** False for no-store. */
+  readonly store: boolean;
+  /** Accept only entries at most this old (max-age=N); null: any age. */
+  readonly maxAgeSeconds: number | null;
+  /** only-if-cached: answer 504 on a miss rather than call the upstream. */
+  readonly onlyIfCached: boolean;
+  /** X-Cache-TTL; null: the endpoint's TTL. */
+  readonly ttlSeconds: number | null;
+  /** X-Cache-Namespace; "" when unset. Entries of different namespaces never meet. */
+  readonly namespace: string;
+}
+
+/** A control header the proxy cannot honour: answered 400, naming the header. */
+export class ControlHeaderError extends Error {
+  constructor(
+    readonly header: string,
+    problem: string,
+  ) {
+    super(`${header}: ${problem}`);
+    this.name = "ControlHeaderError";
+  }
+}
+
+/** Request headers that speak to the cache, never to the upstream. */
+export const CONTROL_HEADERS = ["cache-control", "pragma", "x-cache-ttl", "x-cache-namespace"] as const;
+
+const MAX_TTL_SECONDS = 365 * 86_400;
+const NAMESPACE = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+export const DEFAULT_CONTROLS: RequestControls = { read: true, store: true, maxAgeSeconds: null, onlyIfCached: false, ttlSeconds: null, namespace: "" };
+
+/** Reads the control headers; throws ControlHeaderError for a value it cannot honour. O(header length). */
+export function readControls(headers: Headers): RequestControls {
+  const cacheControl = headers.get("cache-control");
+  const ttl = headers.get("x-cache-ttl");
+  const namespace = headers.get("x-cache-namespace");
+  // Most requests carry none of them.
+  if (cacheControl === null && ttl === null && namespace === null && headers.get("pragma") === null) return DEFAULT_CONTROLS;
+  let read = true;
+  let store = true;
+  let maxAgeSeconds: number | null = null;
+  let onlyIfCached = false;
+  // HTTP/1.0's `Pragma: no-cache` means Cache-Control no-cache when Cache-Control is absent (RFC 9111 5.4).
+  if (cacheControl === null && /(^|,)\s*no-cache\s*(,|$)/i.test(headers.get("pragma") ?? "")) read = false;
+  for (const directive of (cacheControl ?? "").split(",")) {
+    const [rawName = "", rawValue] = directive.split("=", 2);
+    const name = rawName.trim().toLowerCase();
+    const value = rawValue?.trim().replace(/^"(.*)"$/, "$1");
+    if (name === "no-cache") read = false;
+    else if (name === "no-store") store = false;
+    else if (name === "only-if-cached") onlyIfCached = true;
+    else if (name === "max-age") {
+      if (value === undefined || !/^\d{1,10}$/.test(value)) throw new ControlHeaderError("Cache-Control", "max-age needs a whole number of seconds, e.g. max-age=300");
+      maxAgeSeconds = Number(value);
+    }
+    // Other directives (max-stale, no-transform...) have no meaning for this cache and are ignored, as RFC 9111 asks.
+  }
+  let ttlSeconds: number | null = null;
+  if (ttl !== null) {
+    const trimmed = ttl.trim();
+    if (!/^\d{1,9}$/.test(trimmed) || Number(trimmed) < 1 || Number(trimmed) > MAX_TTL_SECONDS) {
+      throw new ControlHeaderError("X-Cache-TTL", `expected a whole number of seconds from 1 to ${MAX_TTL_SECONDS}`);
+    }
+    ttlSeconds = Number(trimmed);
+  }
+  if (namespace !== null && !NAMESPACE.test(namespace.trim())) {
+    throw new ControlHeaderError("X-Cache-Namespace", "expected 1 to 64 characters of A-Z a-z 0-9 _ . : -");
+  }
+  return { read, store, maxAgeSeconds, onlyIfCached, ttlSeconds, namespace: namespace?.trim() ?? "" };
+}
