@@ -3,7 +3,9 @@ export {};
 /**
  * Smoke-tests a built binary: starts it on a free loopback port, checks /health, /docs,
  * /docs/json, a store and lookup (bodies read by the compiled auth step), a request without a
- * key refused before its body is read, and /internal/cache/status; sends SIGTERM and expects
+ * key refused before its body is read, /internal/cache/status, and the caching proxy (a chat
+ * completion, plain and streamed, missed then hit, against a small upstream started here, and a
+ * call without the sidecar key refused); sends SIGTERM and expects
  * exit code 0, nothing on stderr and only JSON log lines on stdout.
  * Usage: bun scripts/smoke.ts dist/ai-response-cache
  */
@@ -19,9 +21,24 @@ const port = probe.port;
 probe.stop(true);
 const base = `http://127.0.0.1:${port}`;
 
+// A small OpenAI-compatible upstream: one JSON answer and one streamed answer, counted.
+let upstreamCalls = 0;
+const upstream = Bun.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  async fetch(request) {
+    upstreamCalls++;
+    const body = (await request.json()) as { stream?: boolean };
+    const completion = { id: `chatcmpl-${upstreamCalls}`, object: "chat.completion", created: 0, model: "m", choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } };
+    if (!body.stream) return Response.json(completion);
+    const chunk = { id: `chatcmpl-${upstreamCalls}`, object: "chat.completion.chunk", created: 0, model: "m", choices: [{ index: 0, delta: { role: "assistant", content: "hi" }, finish_reason: "stop" }] };
+    return new Response(`data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`, { headers: { "content-type": "text/event-stream" } });
+  },
+});
+
 const started = Bun.nanoseconds();
 const child = Bun.spawn([binary], {
-  env: { PATH: process.env.PATH ?? "", PORT: String(port), API_KEY: "smoke-test-key", LOG_LEVEL: "warn" },
+  env: { PATH: process.env.PATH ?? "", PORT: String(port), API_KEY: "smoke-test-key", LOG_LEVEL: "warn", PROXY_OPENAI_URL: `http://127.0.0.1:${upstream.port}/v1` },
   stdout: "pipe",
   stderr: "pipe",
 });
@@ -62,8 +79,31 @@ try {
   const body = (await status.json()) as { memory?: { status?: string } };
   if (status.status !== 200 || body.memory?.status !== "normal") fail(`/internal/cache/status answered ${status.status}`);
   console.log("smoke: /internal/cache/status 200");
+
+  const chat = (stream: boolean, headers: Record<string, string> = { "x-cache-api-key": "smoke-test-key" }) =>
+    fetch(`${base}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer sk-smoke", ...headers },
+      body: JSON.stringify({ model: "m", temperature: 0, stream, messages: [{ role: "user", content: "hello" }] }),
+    });
+  for (const stream of [false, true]) {
+    const before = upstreamCalls;
+    const miss = await chat(stream);
+    const missBody = await miss.text();
+    const hit = await chat(stream);
+    const hitBody = await hit.text();
+    const kind = stream ? "streamed" : "plain";
+    if (miss.status !== 200 || miss.headers.get("x-cache") !== "MISS") fail(`proxy ${kind} miss answered ${miss.status} ${miss.headers.get("x-cache")}`);
+    if (hit.status !== 200 || hit.headers.get("x-cache") !== "HIT" || hitBody !== missBody) fail(`proxy ${kind} repeat answered ${hit.status} ${hit.headers.get("x-cache")}`);
+    if (upstreamCalls !== before + 1) fail(`proxy ${kind}: ${upstreamCalls - before} upstream calls for a miss and a hit`);
+  }
+  const keyless = await chat(false, {});
+  const keylessBody = (await keyless.json()) as { error?: { code?: string } };
+  if (keyless.status !== 401 || keylessBody.error?.code !== "sidecar_key_missing") fail(`proxy call without x-cache-api-key answered ${keyless.status}`);
+  console.log("smoke: proxy miss then hit, plain and streamed, one upstream call each; no sidecar key 401");
 } finally {
   child.kill("SIGTERM");
+  upstream.stop(true);
 }
 const code = await child.exited;
 const stderr = await new Response(child.stderr).text();

@@ -182,7 +182,8 @@ export class CachingProxy {
     headers.set("cache-status", `${CACHE_STATUS}; hit`);
     headers.set("x-cache", "HIT");
     headers.set("x-cache-key", keyed.key);
-    headers.set("age", String(Math.floor(ageSeconds ?? 0)));
+    // Entries written before ages were recorded have none to report.
+    if (ageSeconds !== null) headers.set("age", String(Math.floor(ageSeconds)));
     if (entry.usage !== null) headers.set("x-cache-saved-tokens", `input=${entry.usage.inputTokens}, output=${entry.usage.outputTokens}`);
     return new Response(entry.body, { status: entry.status, headers });
   }
@@ -292,7 +293,15 @@ export class CachingProxy {
     const chunks: Uint8Array[] = [];
     const done = Promise.withResolvers<Error | null>();
     const leave = flight.join({ chunk: (bytes) => chunks.push(bytes), end: () => done.resolve(null), fail: (error) => done.resolve(error) });
-    request.signal.addEventListener("abort", leave, { once: true });
+    request.signal.addEventListener(
+      "abort",
+      () => {
+        leave();
+        // Nobody reads this answer any more; settle so the chunks held here are let go.
+        done.resolve(new Error("the client went away"));
+      },
+      { once: true },
+    );
     const failure = await done.promise;
     leave();
     if (failure !== null) return failureResponse(keyed, failure);
