@@ -30,6 +30,8 @@ export class Flight<Result = unknown> {
   private readonly headWaiters: ((head: FlightHead | Error) => void)[] = [];
   private outcome: "running" | "ended" | Error = "running";
   abandoned = false;
+  /** The whole answer has arrived (its terminal event was seen): clients leaving no longer abort. */
+  private complete = false;
   /** What the driver concluded, set when the body ended. */
   result: Result | null = null;
 
@@ -37,14 +39,6 @@ export class Flight<Result = unknown> {
 
   get overflowed(): boolean {
     return this.kept === null;
-  }
-
-  get receivedBytes(): number {
-    return this.bytes;
-  }
-
-  get running(): boolean {
-    return this.outcome === "running";
   }
 
   /** The upstream's status and headers, or the error that came first. */
@@ -63,10 +57,6 @@ export class Flight<Result = unknown> {
     return () => this.leave(client);
   }
 
-  get clientCount(): number {
-    return this.clients.size;
-  }
-
   setHead(head: FlightHead): void {
     this.headValue = head;
     for (const resolve of this.headWaiters.splice(0)) resolve(head);
@@ -79,6 +69,14 @@ export class Flight<Result = unknown> {
       else this.kept.push(bytes);
     }
     for (const client of this.clients) client.chunk(bytes);
+  }
+
+  /**
+   * The answer is whole although the upstream has not closed its body yet. An SDK that stops
+   * reading at the terminal event (the OpenAI SDK at `data: [DONE]`) must not cut it off.
+   */
+  markComplete(): void {
+    this.complete = true;
   }
 
   /** The whole body, or null when it passed `keepBytes`. */
@@ -105,7 +103,7 @@ export class Flight<Result = unknown> {
 
   private leave(client: FlightClient): void {
     if (!this.clients.delete(client)) return;
-    if (this.clients.size === 0 && this.outcome === "running") {
+    if (this.clients.size === 0 && this.outcome === "running" && !this.complete) {
       // Nobody waits for the rest: stop paying for it, and never store a cut-off answer.
       this.abandoned = true;
       this.controller.abort(new Error("every client of this upstream call went away"));
@@ -120,10 +118,6 @@ export class Flight<Result = unknown> {
  */
 export class FlightTable<Result> {
   private readonly flights = new Map<string, Flight<Result>>();
-
-  get size(): number {
-    return this.flights.size;
-  }
 
   /** A flight a new client may join: running, and still holding its whole body. */
   joinable(key: string): Flight<Result> | null {

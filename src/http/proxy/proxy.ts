@@ -81,11 +81,6 @@ export class CachingProxy {
     return this.router.ownsUrl(url);
   }
 
-  /** Upstream calls this sidecar is making for its clients right now. */
-  get flightsInProgress(): number {
-    return this.flights.size;
-  }
-
   async handle(request: Request, server?: Server<undefined>): Promise<Response> {
     const route = this.router.route(request.method, request.url);
     if (route === null) return new Response(JSON.stringify({ error: "not_found", detail: "no proxy route" }), { status: 404, headers: { "content-type": JSON_TYPE } });
@@ -121,9 +116,9 @@ export class CachingProxy {
     const endpointRoute = route as Route & { endpoint: Endpoint };
     const json = parseObject(body);
     // The upstream judges a body the proxy cannot read; such requests are never keyed.
-    if (json === null) return this.bypass(request, endpointRoute, body, "unparseable_request", null);
+    if (json === null) return this.bypass(request, endpointRoute, body, "unparseable_request", null, true);
     const model = typeof json.model === "string" ? json.model : null;
-    if (this.options.sampledRequests === "bypass" && isSampled(endpointRoute.endpoint, json)) return this.bypass(request, endpointRoute, body, "sampled", model);
+    if (this.options.sampledRequests === "bypass" && isSampled(endpointRoute.endpoint, json)) return this.bypass(request, endpointRoute, body, "sampled", model, json.stream === true);
 
     const keyed: Keyed = {
       route: endpointRoute,
@@ -207,8 +202,11 @@ export class CachingProxy {
       // An event may be as large as a storable answer (a Responses stream ends with the whole response).
       const judge = candidate && keyed.stream ? new StreamJudge(endpoint, this.options.maxResponseBytes) : null;
       await readUpstreamBody(response.body, flight.controller, this.options.idleTimeoutMs, (bytes) => {
-        judge?.push(bytes);
         flight.push(bytes);
+        if (judge !== null) {
+          judge.push(bytes);
+          if (judge.finished) flight.markComplete();
+        }
       });
       this.options.metrics.recordUpstreamSeconds(endpoint, (performance.now() - started) / 1000);
       const bodyBytes = flight.body();
@@ -223,7 +221,7 @@ export class CachingProxy {
       }
       flight.end({ stored: detail === null, detail });
       if (detail !== null || bodyBytes === null || verdict === null) {
-        if (controls.store) this.options.metrics.recordNotStored(endpoint, detail ?? "unknown");
+        this.options.metrics.recordNotStored(endpoint, detail ?? "unknown");
         this.options.logger.debug("proxy answer not stored", { endpoint, upstream: route.upstream.name, status: response.status, reason: detail });
         return;
       }
@@ -310,8 +308,12 @@ export class CachingProxy {
     return new Response(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), { status: head.status, headers: status(head, flight.result) });
   }
 
-  /** A cacheable endpoint whose request is not cached: forwarded as it came, answered as it comes back. */
-  private async bypass(request: Request, route: Route & { endpoint: Endpoint }, body: Uint8Array, detail: string, model: string | null): Promise<Response> {
+  /**
+   * A cacheable endpoint whose request is not cached: forwarded as it came. A stream (or a body
+   * the proxy could not read) is answered as it comes back; a non-streamed answer is read whole
+   * first, so that an upstream falling silent inside it gets the same 504 as on a cached route.
+   */
+  private async bypass(request: Request, route: Route & { endpoint: Endpoint }, body: Uint8Array, detail: string, model: string | null, relay: boolean): Promise<Response> {
     this.options.metrics.recordRequest(route.endpoint, model, "bypass");
     const controller = new AbortController();
     request.signal.addEventListener("abort", () => controller.abort(request.signal.reason), { once: true });
@@ -326,7 +328,10 @@ export class CachingProxy {
       });
       const headers = clientResponseHeaders(response.headers, true);
       for (const [name, value] of cacheHeaders("BYPASS", `${CACHE_STATUS}; fwd=bypass; fwd-status=${response.status}; detail=${detail}`, null)) headers.set(name, value);
-      return new Response(relayBody(response.body, controller, this.options.idleTimeoutMs), { status: response.status, headers });
+      if (relay) return new Response(relayBody(response.body, controller, this.options.idleTimeoutMs), { status: response.status, headers });
+      const chunks: Uint8Array[] = [];
+      await readUpstreamBody(response.body, controller, this.options.idleTimeoutMs, (bytes) => chunks.push(bytes));
+      return new Response(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), { status: response.status, headers });
     } catch (error) {
       return upstreamFailure(route.upstream.protocol, error, cacheHeaders("BYPASS", `${CACHE_STATUS}; fwd=bypass; detail=${detail}`, null));
     }

@@ -338,6 +338,11 @@ export class StreamJudge {
     this.limit = maxEventChars;
   }
 
+  /** The terminal event has been seen: what follows is the end of the body, not more answer. */
+  get finished(): boolean {
+    return this.rules.ended;
+  }
+
   private get closed(): boolean {
     return this.rules.ended || this.rules.failure !== null || this.result !== null;
   }
