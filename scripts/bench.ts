@@ -14,8 +14,9 @@ import { compression } from "./bench/scenarios/compression.ts";
 import { memoryHit, monitorCost, redisHit } from "./bench/scenarios/http.ts";
 import { invalidation } from "./bench/scenarios/invalidation.ts";
 import { metricsScale } from "./bench/scenarios/metrics-scale.ts";
+import { proxyHit, proxyMiss, proxyStreamTtfb } from "./bench/scenarios/proxy.ts";
 
-const SCENARIOS: Scenario[] = [memoryHit, redisHit, monitorCost, metricsScale, invalidation, binary, compression];
+const SCENARIOS: Scenario[] = [memoryHit, redisHit, monitorCost, metricsScale, invalidation, binary, compression, proxyHit, proxyMiss, proxyStreamTtfb];
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -30,8 +31,8 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
-// wrk is the load generator; taskset pins servers and load to separate cores.
-const tools = Bun.spawnSync(["bash", "scripts/ensure-debian.sh", "wrk:wrk", "redis-server:redis-server", "taskset:util-linux"], { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
+// wrk is the load generator; taskset pins servers and load to separate cores; nginx is the proxy-hit baseline.
+const tools = Bun.spawnSync(["bash", "scripts/ensure-debian.sh", "wrk:wrk", "redis-server:redis-server", "taskset:util-linux", "nginx:nginx-light"], { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
 if (tools.exitCode !== 0) process.exit(1);
 
 const fmt = (value: number, unit: string): string => {
