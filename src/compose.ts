@@ -117,6 +117,7 @@ async function wireCache(config: Config, logger: Logger): Promise<{ cache: Respo
     monitor,
     logger,
     ttl: { defaultSeconds: config.defaultTtlSeconds, perOperation: config.operationTtls },
+    leases: { defaultTtlMs: config.leaseTtlMs, hitForMissMs: config.hitForMissSeconds * 1000 },
     compression: { thresholdBytes: config.compressionThresholdBytes, codec: "zstd", level: config.compressionLevel },
     limits: { maxTextBytes: config.maxTextBytes, maxResponseBytes: config.maxResponseBytes },
   });

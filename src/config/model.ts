@@ -30,6 +30,8 @@ export const ConfigSchema = Type.Object({
   coherence: Type.Boolean(),
   /** Staleness bound across sidecars: heartbeats notice lost pub/sub messages within it. */
   coherenceBoundMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
+  leaseTtlMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
+  hitForMissSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
   /** PEM of the CA that signs the server certificate, for rediss:// with a private CA. */
   redisTlsCa: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
   redisCommandTimeoutMs: PositiveInt(60_000),

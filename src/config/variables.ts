@@ -279,6 +279,8 @@ const DEFINITIONS: readonly Definition[] = [
   { name: "CACHE_KEY_PREFIX", field: "keyPrefix", description: "Namespace of every cache key; invalidation never leaves it", defaultValue: "ai_cache", type: text(new RegExp(KEY_PREFIX_PATTERN), "1 to 32 characters of A-Z a-z 0-9 _ . -") },
   { name: "CACHE_MEMORY_MAX_ENTRIES", field: "memoryMaxEntries", description: "Memory tier bound on entries (0 disables the tier)", defaultValue: "10000", type: integer },
   { name: "CACHE_MEMORY_MAX_BYTES", field: "memoryMaxBytes", description: "Memory tier bound on bytes (keys and values, counted as UTF-16)", defaultValue: "64MB", type: byteSize },
+  { name: "CACHE_LEASE_TTL_MS", field: "leaseTtlMs", description: "Lifetime of a lease handed out by a coalesced lookup, unless the lookup names its own or the holder renews it", defaultValue: "10000", type: integer },
+  { name: "CACHE_HIT_FOR_MISS_SECONDS", field: "hitForMissSeconds", description: "How long a lease released as not cacheable sends callers straight on instead of waiting", defaultValue: "30", type: integer },
   { name: "CACHE_DEFAULT_TTL_SECONDS", field: "defaultTtlSeconds", description: "TTL of operations without their own", defaultValue: "3600", type: integer },
   { name: "CACHE_OPERATION_TTLS", field: "operationTtls", description: "Per-operation TTLs in seconds", defaultValue: "summarize=7200,sentiment=86400,key_points=7200,questions=3600,qa=3600,translate=14400", type: ttlMap },
   { name: "CACHE_COMPRESSION_THRESHOLD_BYTES", field: "compressionThresholdBytes", description: "Values larger than this are stored zstd-compressed in Redis", defaultValue: "1000", type: integer },

@@ -44,6 +44,8 @@ export interface MemoryCoherence {
   announceGlob(glob: string): void;
   /** The latest a memory copy written now may expire. */
   memoryExpiry(expiresAt: number, now: number): number;
+  /** Hears each key another sidecar changed (`stored`: written, else deleted). */
+  onRemoteKey(listener: (key: string, stored: boolean) => void): void;
   readonly stats: CoherenceStats | null;
 }
 
@@ -54,6 +56,7 @@ export const ALONE: MemoryCoherence = {
   announceKey: () => {},
   announceGlob: () => {},
   memoryExpiry: (expiresAt) => expiresAt,
+  onRemoteKey: () => {},
   stats: null,
 };
 
@@ -90,6 +93,7 @@ export class Coherence implements MemoryCoherence {
   private readonly keys: CacheKeyBuilder;
   private readonly redis: CoherenceChannel;
   private readonly guard: PromotionGuard;
+  private readonly remoteKeyListeners: ((key: string, stored: boolean) => void)[] = [];
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly heartbeatMs: number;
@@ -172,6 +176,10 @@ export class Coherence implements MemoryCoherence {
     return this.listening ? expiresAt : Math.min(expiresAt, now + this.lostTtlMs);
   }
 
+  onRemoteKey(listener: (key: string, stored: boolean) => void): void {
+    this.remoteKeyListeners.push(listener);
+  }
+
   announceKey(key: string, at?: number): void {
     this.publish(JSON.stringify(at === undefined ? { from: this.instance, key } : { from: this.instance, key, at }));
   }
@@ -193,6 +201,9 @@ export class Coherence implements MemoryCoherence {
       this.received++;
       this.guard.keyChanged(message.key);
       this.memory.delete(message.key);
+      // Stores announce when they wrote; deletes do not.
+      const stored = "at" in message && message.at !== undefined;
+      for (const listener of this.remoteKeyListeners) listener(message.key, stored);
     } else if ("glob" in message && typeof message.glob === "string" && message.glob.startsWith(this.keys.prefix)) {
       this.received++;
       const glob = message.glob;

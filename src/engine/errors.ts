@@ -34,6 +34,17 @@ export class NotStoredError extends Error {
   }
 }
 
+/**
+ * A store or release under a lease the caller no longer holds: it expired and another caller
+ * took it, or a delete or invalidation of the key voided it while the caller worked: 409.
+ */
+export class LeaseConflictError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = "LeaseConflictError";
+  }
+}
+
 /** A Redis call that could not complete: the caller answers from the memory tier instead. */
 export class RedisUnavailableError extends Error {
   constructor(reason: string) {

@@ -82,6 +82,20 @@ export class CacheKeyBuilder {
     return key;
   }
 
+  /**
+   * The lease guarding `key` while one caller computes its value. `{key}` is a hash tag: a
+   * cluster keeps the lease in the slot of the key itself (which has no braces), so one script
+   * can test the lease and write the value. It starts with the prefix and contains the key, so
+   * every invalidation glob that matches the key matches its lease too, and voids it.
+   */
+  leaseKey(key: string): string {
+    return `${this.prefix}lease:{${key}}`;
+  }
+
+  isLeaseKey(key: string): boolean {
+    return key.startsWith(this.prefix) && key.startsWith("lease:{", this.prefix.length);
+  }
+
   /** Whether a string has the shape of a key this builder makes (for keys sent by clients). */
   isCacheKey(key: string): boolean {
     return this.keyPattern.test(key);

@@ -1,7 +1,11 @@
 import type { Logger } from "../logging/logger.ts";
 import type { HitTier, PerformanceMonitor } from "../monitor/monitor.ts";
 import { decodeValue, encodeValue, UnreadableValueError, type CompressionPolicy } from "./codec.ts";
-import { InvalidInputError, LimitExceededError, NotStoredError, RedisUnavailableError } from "./errors.ts";
+import { InvalidInputError, LeaseConflictError, LimitExceededError, NotStoredError, RedisUnavailableError } from "./errors.ts";
+import { Coalescer } from "./leases/coalescer.ts";
+import { tokenScope } from "./leases/lease-store.ts";
+import { LocalLeaseStore } from "./leases/local-lease-store.ts";
+import { RedisLeaseStore } from "./leases/redis-lease-store.ts";
 import { globMatch, patternProblem } from "./glob.ts";
 import { CacheKeyBuilder, type KeyParts } from "./key.ts";
 import type { MemoryTier } from "./memory-tier.ts";
@@ -36,12 +40,33 @@ export interface CacheServiceOptions {
   readonly ttl: TtlPolicy;
   readonly compression: CompressionPolicy;
   readonly limits: CacheLimits;
+  readonly leases?: LeasePolicy;
   readonly now?: () => number;
 }
 
+export interface LeasePolicy {
+  /** Lease lifetime when the caller names none. */
+  readonly defaultTtlMs: number;
+  /** How long a not-cacheable release sends callers straight on, when the caller names nothing. */
+  readonly hitForMissMs: number;
+}
+
+const DEFAULT_LEASES: LeasePolicy = { defaultTtlMs: 10_000, hitForMissMs: 30_000 };
+
+export interface Lease {
+  readonly token: string;
+  readonly ttlMs: number;
+}
+
 export type LookupResult =
-  | { hit: true; key: string; json: string; tier: HitTier; ageSeconds: number | null }
-  | { hit: false; key: string };
+  | { hit: true; key: string; json: string; tier: HitTier; ageSeconds: number | null; collapsed?: boolean }
+  | { hit: false; key: string; lease?: Lease; pending?: boolean };
+
+/** How long a lookup may wait for another caller's answer, and the lease it asks for. */
+export interface CoalesceRequest {
+  readonly waitMs: number;
+  readonly leaseTtlMs?: number;
+}
 
 /** What a caller names: like KeyParts, but `options` is not yet checked to be an object. */
 export interface RequestParts extends Omit<KeyParts, "options"> {
@@ -51,6 +76,8 @@ export interface RequestParts extends Omit<KeyParts, "options"> {
 export interface StoreRequest extends RequestParts {
   readonly response: unknown;
   readonly ttlSeconds?: number;
+  /** Stores only while this lease holds (409 otherwise), and ends it. */
+  readonly leaseToken?: string;
 }
 
 export type TierName = "memory" | "redis";
@@ -106,6 +133,10 @@ export class ResponseCache {
   private readonly compression: CompressionPolicy;
   private readonly limits: CacheLimits;
   private readonly now: () => number;
+  readonly leasePolicy: LeasePolicy;
+  private readonly sharedLeases: RedisLeaseStore | null;
+  private readonly localLeases: LocalLeaseStore;
+  readonly coalescer: Coalescer;
 
   constructor(options: CacheServiceOptions) {
     this.keys = options.keys;
@@ -121,6 +152,21 @@ export class ResponseCache {
     this.compression = options.compression;
     this.limits = options.limits;
     this.now = options.now ?? Date.now;
+    this.leasePolicy = options.leases ?? DEFAULT_LEASES;
+    this.sharedLeases = this.redis.configured ? new RedisLeaseStore(this.redis, this.keys) : null;
+    this.localLeases = new LocalLeaseStore(this.now);
+    this.coalescer = new Coalescer({
+      shared: this.sharedLeases,
+      sharedAvailable: () => this.redis.available,
+      local: this.localLeases,
+      decode: (bytes) => decodeValue(bytes),
+      now: this.now,
+    });
+    // Another sidecar's store wakes the callers waiting here for that key.
+    this.coherence.onRemoteKey((key, stored) => {
+      if (stored) this.coalescer.changed(key);
+      else this.coalescer.voidKey(key);
+    });
   }
 
   /** Connects Redis and joins the coherence channel, each with a bounded wait; never throws. */
@@ -163,6 +209,67 @@ export class ResponseCache {
     return key;
   }
 
+  /**
+   * lookup(), and on a miss single flight across the fleet: exactly one caller gets a lease
+   * to compute the value; the others wait up to `waitMs` for it (collapsed hits), or are told
+   * it is still pending. A caller whose wait ends as the lease expires may take it over.
+   */
+  async lookupCoalesced(parts: RequestParts, coalesce: CoalesceRequest): Promise<LookupResult> {
+    const key = this.keyFor(parts);
+    return this.lookupKeyCoalesced(key, parts.operation, coalesce);
+  }
+
+  /** lookupCoalesced() for a key already built. */
+  async lookupKeyCoalesced(key: string, operation: string, coalesce: CoalesceRequest): Promise<LookupResult> {
+    const found = await this.lookupKey(key, operation);
+    if (found.hit) return found;
+    const outcome = await this.coalescer.wait(key, coalesce.waitMs, coalesce.leaseTtlMs ?? this.leasePolicy.defaultTtlMs);
+    switch (outcome.kind) {
+      case "value":
+        return { hit: true, key, json: outcome.json, tier: outcome.tier, ageSeconds: outcome.storedAt === null ? null : Math.max(0, (this.now() - outcome.storedAt) / 1000), collapsed: true };
+      case "lease":
+        return { hit: false, key, lease: { token: outcome.token, ttlMs: outcome.ttlMs } };
+      case "pending":
+        return { hit: false, key, pending: true };
+      case "alone":
+        return { hit: false, key };
+    }
+  }
+
+  /** Extends a lease its holder still has; false when it lost it. */
+  async renewLease(key: string, token: string, ttlMs: number): Promise<boolean> {
+    this.checkKey(key);
+    if (this.coalescer.isVoided(token)) return false;
+    return this.leaseCall(token, (store) => store.renew(key, token, ttlMs));
+  }
+
+  /**
+   * Gives a lease up before storing (the LLM failed, or the answer is not cacheable). A
+   * not-cacheable release (`hitForMissMs` > 0) sends later callers straight on for that long
+   * instead of letting them queue behind leaders that will not store.
+   */
+  async releaseLease(key: string, token: string, hitForMissMs: number): Promise<boolean> {
+    this.checkKey(key);
+    const released = await this.leaseCall(token, (store) => store.release(key, token, hitForMissMs));
+    this.coalescer.forget(token);
+    // Callers waiting here need not wait for the next poll to take the lease over.
+    if (released) this.coalescer.changed(key);
+    return released;
+  }
+
+  private async leaseCall(token: string, call: (store: RedisLeaseStore | LocalLeaseStore) => Promise<boolean>): Promise<boolean> {
+    const scope = tokenScope(token);
+    if (scope === null) throw new InvalidInputError("lease_token", "not a lease token of this cache");
+    if (scope === "memory") return call(this.localLeases);
+    if (this.sharedLeases === null) return false;
+    try {
+      return await call(this.sharedLeases);
+    } catch (error) {
+      this.noteRedisFailure("lease", error);
+      throw new NotStoredError("the lease is kept in Redis, which cannot be reached now");
+    }
+  }
+
   /** lookup() for a key already built; `operation` picks the TTL given to a promoted copy. */
   async lookupKey(key: string, operation: string): Promise<LookupResult> {
     const started = Bun.nanoseconds();
@@ -191,14 +298,22 @@ export class ResponseCache {
     const key = this.keyFor(request);
     const json = JSON.stringify(request.response) ?? "null";
     checkSize("response", json, "CACHE_MAX_RESPONSE_BYTES", this.limits.maxResponseBytes);
-    return this.storeKey(key, request.operation, json, request.ttlSeconds);
+    return this.storeKey(key, request.operation, json, request.ttlSeconds, request.leaseToken);
   }
 
   /**
    * store() for a key already built and a JSON text the caller has already sized against
    * CACHE_MAX_RESPONSE_BYTES. Throws NotStoredError when neither tier took the value.
    */
-  async storeKey(key: string, operation: string, json: string, ttlSecondsAsked?: number): Promise<StoreResult> {
+  async storeKey(key: string, operation: string, json: string, ttlSecondsAsked?: number, leaseToken?: string): Promise<StoreResult> {
+    const scope = leaseToken === undefined ? null : tokenScope(leaseToken);
+    if (leaseToken !== undefined) {
+      if (scope === null) throw new InvalidInputError("lease_token", "not a lease token of this cache");
+      if (this.coalescer.isVoided(leaseToken)) throw new LeaseConflictError("the entry was deleted or invalidated while the lease was out: this answer may be stale, so it is not stored");
+      // A memory lease is this sidecar's alone: checked and ended here, before any write.
+      if (scope === "memory" && !this.localLeases.commit(key, leaseToken)) throw new LeaseConflictError("the lease expired or is held by another caller");
+      if (scope === "redis" && this.sharedLeases === null) throw new LeaseConflictError("no Redis lease can be held: this sidecar has no Redis");
+    }
     const started = Bun.nanoseconds();
     const ttlSeconds = ttlSecondsAsked ?? this.ttlFor(operation);
     const now = this.now();
@@ -207,8 +322,12 @@ export class ResponseCache {
     let compressed = false;
     let codec = "none";
     let storedBytes = Buffer.byteLength(json);
+    const redisLease = scope === "redis" ? leaseToken! : null;
     await this.guard.changingKey(key, async () => {
-      if (this.memory.set(key, json, this.coherence.memoryExpiry(expiresAt, now), now)) tiers.push("memory");
+      // Under a Redis lease the memory copy waits for Redis to accept the token.
+      if (redisLease === null || !this.redis.available) {
+        if (this.memory.set(key, json, this.coherence.memoryExpiry(expiresAt, now), now)) tiers.push("memory");
+      }
       // With Redis down there is nothing to compress for.
       if (!this.redis.available) return;
       const encoded = encodeValue(json, now, expiresAt, this.compression);
@@ -216,12 +335,17 @@ export class ResponseCache {
       compressed = encoded.codec !== "none";
       codec = encoded.codec;
       storedBytes = encoded.bytes.byteLength;
-      if (await this.writeRedis(key, encoded.bytes, ttlSeconds * 1000)) {
+      const written = redisLease === null ? await this.writeRedis(key, encoded.bytes, ttlSeconds * 1000) : await this.commitRedis(key, redisLease, encoded.bytes, ttlSeconds * 1000);
+      if (written === "refused") throw new LeaseConflictError("the lease expired, was taken over, or the entry was deleted or invalidated while it was out");
+      if (redisLease !== null && this.memory.set(key, json, this.coherence.memoryExpiry(expiresAt, now), now)) tiers.push("memory");
+      if (written) {
         tiers.push("redis");
         this.coherence.announceKey(key, now);
       }
     });
+    if (leaseToken !== undefined) this.coalescer.forget(leaseToken);
     this.monitor.recordOperation("set", Bun.nanoseconds() - started);
+    if (tiers.length > 0) this.coalescer.stored(key, json, now);
     if (tiers.length === 0) {
       throw new NotStoredError(
         this.memory.enabled ? "the response does not fit the memory tier and Redis is unavailable" : "the memory tier is disabled and Redis is unavailable",
@@ -261,8 +385,10 @@ export class ResponseCache {
     let complete = true;
     await this.guard.changingKey(key, async () => {
       if (this.memory.delete(key)) tiers.push("memory");
+      this.coalescer.voidKey(key);
       try {
-        if (await this.redis.delete(key)) tiers.push("redis");
+        const [deleted] = await Promise.all([this.redis.delete(key), this.sharedLeases?.void(key)]);
+        if (deleted) tiers.push("redis");
         this.coherence.announceKey(key);
       } catch (error) {
         complete = false;
@@ -284,8 +410,10 @@ export class ResponseCache {
     const glob = pattern === "" ? `${this.keys.prefix}*` : `${this.keys.prefix}*${pattern}*`;
     const { memoryKeysRemoved, redisKeysRemoved, redis } = await this.guard.changingGlob(glob, async () => {
       const memoryKeysRemoved = this.memory.deleteMatching((key) => globMatch(glob, key));
+      this.coalescer.voidMatching(glob);
       try {
-        const redisKeysRemoved = await this.redis.deleteMatching(glob);
+        // The glob matches the leases of matching keys too (CacheKeyBuilder.leaseKey): they go, uncounted.
+        const redisKeysRemoved = await this.redis.deleteMatching(glob, (key) => !this.keys.isLeaseKey(key));
         this.coherence.announceGlob(glob);
         return { memoryKeysRemoved, redisKeysRemoved, redis: this.redis.configured ? ("ok" as const) : ("disabled" as const) };
       } catch (error) {
@@ -335,6 +463,16 @@ export class ResponseCache {
     } catch (error) {
       this.noteReadFailure(key, error);
       return null;
+    }
+  }
+
+  /** A write under a Redis lease: "refused" when the token no longer holds it. */
+  private async commitRedis(key: string, token: string, bytes: Buffer, ttlMs: number): Promise<boolean | "refused"> {
+    try {
+      return (await this.sharedLeases!.commit(key, token, bytes, ttlMs)) ? true : "refused";
+    } catch (error) {
+      this.noteRedisFailure("set", error);
+      return false;
     }
   }
 

@@ -1,5 +1,5 @@
 import { Elysia, type ValidationError } from "elysia";
-import { InvalidInputError, LimitExceededError, NotStoredError } from "../engine/errors.ts";
+import { InvalidInputError, LeaseConflictError, LimitExceededError, NotStoredError } from "../engine/errors.ts";
 import type { Logger } from "../logging/logger.ts";
 import { UnauthorizedError } from "./auth/plugin.ts";
 import { BodyBudgetExceededError, BodyTooLargeError, discardUnreadBody, MalformedJsonError, TooDeeplyNestedError, UnsupportedMediaTypeError } from "./body.ts";
@@ -37,6 +37,7 @@ export const errorHandling = (logger: Logger) =>
       if (cause instanceof LimitExceededError) return errorResponse(413, "payload_too_large", cause.message, cause.field);
       if (cause instanceof InvalidInputError) return errorResponse(422, "validation_error", cause.message, cause.field);
       if (cause instanceof NotStoredError) return errorResponse(503, "not_stored", cause.message);
+      if (cause instanceof LeaseConflictError) return errorResponse(409, "lease_conflict", cause.message, "lease_token");
       switch (code) {
         case "VALIDATION": {
           if (error.type === "response") break;

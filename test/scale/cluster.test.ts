@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createCluster } from "redis";
 import { buildTestApp, type TestApp } from "../support/app.ts";
+import { appMember, leaseFleetContract, processMember } from "../support/lease-fleet-contract.ts";
 import { waitFor } from "../support/poll.ts";
 import { startCluster, type LocalDeployment } from "../support/redis-cluster.ts";
 import { redisTierContract } from "../support/redis-tier-contract.ts";
@@ -36,6 +37,10 @@ afterAll(async () => {
   // Stopped by the contract already, unless its tests were filtered out; stopping twice is harmless.
   await (await contractCluster?.catch(() => null))?.stop();
 });
+
+leaseFleetContract("three sidecar processes and an in-process one on a 3-master Cluster", () => ({
+  members: [processMember("a", a.url), processMember("b", b.url), processMember("c", c.url), appMember("d", d)],
+}));
 
 describe("three sidecars on a 3-master Redis Cluster", () => {
   test("stores via A are Redis hits via B, whichever slot they land in", async () => {

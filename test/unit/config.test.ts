@@ -45,6 +45,8 @@ describe("configuration", () => {
         [{ CACHE_MEMORY_MAX_ENTRIES: "0" }, "memoryMaxEntries", 0],
         [{ CACHE_MEMORY_MAX_BYTES: "16MB" }, "memoryMaxBytes", 16 * 1024 * 1024],
         [{ CACHE_DEFAULT_TTL_SECONDS: "60" }, "defaultTtlSeconds", 60],
+        [{ CACHE_LEASE_TTL_MS: "2500" }, "leaseTtlMs", 2500],
+        [{ CACHE_HIT_FOR_MISS_SECONDS: "5" }, "hitForMissSeconds", 5],
         [{ CACHE_OPERATION_TTLS: "summarize=10,qa=20" }, "operationTtls", { summarize: 10, qa: 20 }],
         [{ CACHE_COMPRESSION_THRESHOLD_BYTES: "0" }, "compressionThresholdBytes", 0],
         [{ CACHE_COMPRESSION_LEVEL: "19" }, "compressionLevel", 19],
@@ -119,6 +121,8 @@ describe("configuration", () => {
     [{ PROXY_UPSTREAMS: "a" }, "PROXY_UPSTREAMS", /does not start with a name/],
     [{ PROXY_SAMPLED_REQUESTS: "sometimes" }, "PROXY_SAMPLED_REQUESTS", /not a valid choice/],
     [{ PROXY_TIMEOUT_MS: "0" }, "PROXY_TIMEOUT_MS", /out of range/],
+    [{ CACHE_LEASE_TTL_MS: "50" }, "CACHE_LEASE_TTL_MS", /out of range/],
+    [{ CACHE_HIT_FOR_MISS_SECONDS: "soon" }, "CACHE_HIT_FOR_MISS_SECONDS", /is not an integer/],
   ];
   for (const [env, variable, message] of bad) {
     test(`${JSON.stringify(env)} is refused naming ${variable}`, () => {

@@ -55,9 +55,17 @@ export interface SharedTier {
   getWithTtl(key: string): Promise<{ value: Buffer; ttlMs: number } | null>;
   set(key: string, value: Buffer, ttlMs: number): Promise<void>;
   delete(key: string): Promise<boolean>;
-  /** Removes every key matching a Redis glob; returns how many went. */
-  deleteMatching(glob: string): Promise<number>;
+  /**
+   * Removes every key matching a Redis glob; returns how many went, counting only the keys
+   * `counted` accepts (all when it is absent).
+   */
+  deleteMatching(glob: string, counted?: (key: string) => boolean): Promise<number>;
   publish(channel: string, message: string): Promise<number>;
+  /**
+   * Runs a Lua script that may write, atomically on the server. Its keys must share one hash
+   * slot (a cluster routes it by the first). Blob replies come back as Buffers.
+   */
+  script(source: string, keys: string[], args: (string | Buffer)[]): Promise<unknown>;
   /** Subscribes on a connection of its own; `onLost` hears each failure of it. */
   subscribe(subscriptions: readonly Subscription[], onLost: (error: unknown) => void): Promise<void>;
   nodes(): Promise<NodeReport[]>;
@@ -87,6 +95,7 @@ export const NO_REDIS: SharedTier = {
   delete: async () => false,
   deleteMatching: async () => 0,
   publish: notConfigured,
+  script: notConfigured,
   subscribe: notConfigured,
   nodes: async () => [],
 };

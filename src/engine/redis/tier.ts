@@ -211,25 +211,40 @@ export class RedisTier implements SharedTier {
    * Removes every key matching a Redis glob with SCAN + UNLINK in batches on every master
    * (never KEYS, which blocks the server).
    */
-  async deleteMatching(glob: string): Promise<number> {
+  async deleteMatching(glob: string, counted?: (key: string) => boolean): Promise<number> {
     const spaces = await this.run(() => this.topology.keySpaces(), "CONNECT");
     let removed = 0;
-    for (const space of spaces) removed += await this.deleteMatchingIn(space, glob);
+    for (const space of spaces) removed += await this.deleteMatchingIn(space, glob, counted);
     return removed;
   }
 
-  /** One SCAN page at a time, each bounded by the command timeout; each UNLINK travels with the next SCAN. */
-  private async deleteMatchingIn(space: KeySpace, glob: string): Promise<number> {
+  /**
+   * One SCAN page at a time, each bounded by the command timeout; each UNLINK travels with the
+   * next SCAN. Keys `counted` refuses are unlinked apart, so their number is not added.
+   */
+  private async deleteMatchingIn(space: KeySpace, glob: string, counted?: (key: string) => boolean): Promise<number> {
     let cursor = "0";
     const unlinks: Promise<number>[] = [];
     do {
       const page = await this.run(() => space.scan(cursor, glob, SCAN_BATCH), "SCAN");
       cursor = page.cursor;
-      if (page.keys.length > 0) unlinks.push(this.write(() => space.unlink(page.keys), "UNLINK"));
+      let keys = page.keys;
+      if (counted !== undefined && keys.length > 0) {
+        const uncounted = keys.filter((key) => !counted(key));
+        if (uncounted.length > 0) {
+          keys = keys.filter(counted);
+          unlinks.push(this.write(() => space.unlink(uncounted), "UNLINK").then(() => 0));
+        }
+      }
+      if (keys.length > 0) unlinks.push(this.write(() => space.unlink(keys), "UNLINK"));
     } while (cursor !== "0");
     let removed = 0;
     for (const count of await Promise.all(unlinks)) removed += count;
     return removed;
+  }
+
+  script(source: string, keys: string[], args: (string | Buffer)[]): Promise<unknown> {
+    return this.write(() => this.topology.commands.eval(source, { keys, arguments: args }), "EVAL");
   }
 
   publish(channel: string, message: string): Promise<number> {

@@ -9,6 +9,8 @@ export interface CacheCommands {
   unlink(keys: string | string[]): Promise<number>;
   pTTL(key: string): Promise<number>;
   publish(channel: string, message: string): Promise<number>;
+  /** A Lua script, routed (on a cluster) by its first key; every key must share that key's slot. */
+  eval(script: string, options: { keys: string[]; arguments: (string | Buffer)[] }): Promise<unknown>;
 }
 
 /** Lifecycle events, the same for every topology. */

@@ -22,7 +22,28 @@ const JsonValue = Type.Union(
   { description: "Any JSON value" },
 );
 
-export const LookupRequest = Type.Object(RequestFields, { $id: "LookupRequest" });
+/** Longest a lookup may wait for another caller's answer; longest lease. */
+export const MAX_COALESCE_WAIT_MS = 60_000;
+export const MIN_LEASE_TTL_MS = 100;
+export const MAX_LEASE_TTL_MS = 600_000;
+const LeaseTtlMs = Type.Integer({ minimum: MIN_LEASE_TTL_MS, maximum: MAX_LEASE_TTL_MS, description: "How long the lease lives unless renewed or used (default CACHE_LEASE_TTL_MS)" });
+const LeaseToken = Type.String({ minLength: 1, maxLength: 64, description: "The token a coalesced lookup handed to the one caller that computes the answer" });
+
+export const LookupRequest = Type.Object(
+  {
+    ...RequestFields,
+    coalesce: Type.Optional(
+      Type.Object(
+        {
+          wait_ms: Type.Integer({ minimum: 0, maximum: MAX_COALESCE_WAIT_MS, description: "How long to wait for another caller's answer on a miss" }),
+          lease_ttl_ms: Type.Optional(LeaseTtlMs),
+        },
+        { description: "Single flight across the fleet: on a miss one caller gets a lease to compute the answer; the others wait for it" },
+      ),
+    ),
+  },
+  { $id: "LookupRequest" },
+);
 export type LookupRequest = Static<typeof LookupRequest>;
 
 const Tier = Type.Union([Type.Literal("memory"), Type.Literal("redis")]);
@@ -36,10 +57,23 @@ export const LookupHit = Type.Object(
     response: Type.Unknown({ description: "The cached response, as stored" }),
     tier: Tier,
     age_seconds: Type.Union([Type.Number(), Type.Null()], { description: "Seconds since the entry was stored (null if unknown)" }),
+    collapsed: Type.Optional(Type.Boolean({ description: "True when this caller waited for another caller's answer (coalesce)" })),
   },
   { $id: "LookupHit" },
 );
-export const LookupMiss = Type.Object({ hit: Type.Literal(false), key: Key }, { $id: "LookupMiss" });
+export const Lease = Type.Object(
+  { token: LeaseToken, ttl_ms: Type.Integer({ description: "Milliseconds the lease lives unless renewed or used" }) },
+  { description: "This caller computes the answer and stores it with lease_token; everyone else waits for it" },
+);
+export const LookupMiss = Type.Object(
+  {
+    hit: Type.Literal(false),
+    key: Key,
+    lease: Type.Optional(Lease),
+    pending: Type.Optional(Type.Literal(true, { description: "The wait ended while another caller still computes the answer" })),
+  },
+  { $id: "LookupMiss" },
+);
 export const LookupResponse = Type.Union([LookupHit, LookupMiss]);
 export type LookupResponse = Static<typeof LookupResponse>;
 
@@ -48,6 +82,7 @@ export const StoreRequest = Type.Object(
     ...RequestFields,
     response: { ...JsonValue, description: "Any JSON value: the LLM's answer to cache" },
     ttl_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TTL_SECONDS, description: "Defaults to the operation's TTL" })),
+    lease_token: Type.Optional({ ...LeaseToken, description: "Stores only while this lease holds (409 lease_conflict otherwise: it expired, was taken over, or the entry was deleted or invalidated meanwhile)" }),
   },
   { $id: "StoreRequest" },
 );
@@ -88,3 +123,21 @@ export const DeleteResponse = Type.Object(
   { $id: "DeleteResponse" },
 );
 export type DeleteResponse = Static<typeof DeleteResponse>;
+
+const LeaseFields = { key: Key, lease_token: LeaseToken };
+
+export const ReleaseLeaseRequest = Type.Object(
+  {
+    ...LeaseFields,
+    cacheable: Type.Optional(Type.Boolean({ description: "false: the answer is not cacheable; later callers skip the wait for hit_for_miss_seconds (default true: the LLM call failed)" })),
+    hit_for_miss_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, description: "With cacheable false: how long callers go straight on (default CACHE_HIT_FOR_MISS_SECONDS)" })),
+  },
+  { $id: "ReleaseLeaseRequest" },
+);
+export type ReleaseLeaseRequest = Static<typeof ReleaseLeaseRequest>;
+
+export const RenewLeaseRequest = Type.Object({ ...LeaseFields, ttl_ms: Type.Optional(LeaseTtlMs) }, { $id: "RenewLeaseRequest" });
+export type RenewLeaseRequest = Static<typeof RenewLeaseRequest>;
+
+export const ReleaseLeaseResponse = Type.Object({ released: Type.Literal(true) }, { $id: "ReleaseLeaseResponse" });
+export const RenewLeaseResponse = Type.Object({ renewed: Type.Literal(true), ttl_ms: Type.Integer() }, { $id: "RenewLeaseResponse" });

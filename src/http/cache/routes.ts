@@ -1,7 +1,20 @@
 import { Elysia } from "elysia";
 import type { authPlugin } from "../auth/plugin.ts";
 import { ErrorResponse } from "../error-model.ts";
-import { DeleteResponse, EntryParams, EntryResponse, LookupRequest, LookupResponse, StoreRequest, StoreResponse } from "./model.ts";
+import {
+  DeleteResponse,
+  EntryParams,
+  EntryResponse,
+  LookupRequest,
+  LookupResponse,
+  ReleaseLeaseRequest,
+  ReleaseLeaseResponse,
+  RenewLeaseRequest,
+  RenewLeaseResponse,
+  StoreRequest,
+  StoreResponse,
+} from "./model.ts";
+import { LeaseConflictError } from "../../engine/errors.ts";
 import type { LookupResult, ResponseCache } from "../../engine/service.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -19,9 +32,15 @@ const roundMs = (seconds: number): number => Math.round(seconds * 1000) / 1000;
  * LookupResponse schema, which the tests check.
  */
 function lookupAnswer(result: LookupResult): Response {
-  if (!result.hit) return new Response(`{"hit":false,"key":${JSON.stringify(result.key)}}`, { headers: MISS_HEADERS });
+  if (!result.hit) {
+    let extra = "";
+    if (result.lease !== undefined) extra = `,"lease":{"token":"${result.lease.token}","ttl_ms":${result.lease.ttlMs}}`;
+    else if (result.pending === true) extra = `,"pending":true`;
+    return new Response(`{"hit":false,"key":${JSON.stringify(result.key)}${extra}}`, { headers: MISS_HEADERS });
+  }
   const age = result.ageSeconds === null ? "null" : String(roundMs(result.ageSeconds));
-  return new Response(`{"hit":true,"key":${JSON.stringify(result.key)},"response":${result.json},"tier":"${result.tier}","age_seconds":${age}}`, {
+  const collapsed = result.collapsed === true ? `,"collapsed":true` : "";
+  return new Response(`{"hit":true,"key":${JSON.stringify(result.key)},"response":${result.json},"tier":"${result.tier}","age_seconds":${age}${collapsed}}`, {
     headers: HIT_HEADERS,
   });
 }
@@ -32,20 +51,29 @@ const errors = { 400: ErrorResponse, 401: ErrorResponse, 413: ErrorResponse, 415
 export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof authPlugin>) =>
   new Elysia({ name: "cache-data-plane", prefix: "/cache" })
     .use(auth)
-    .post("/lookup", async ({ body }) => lookupAnswer(await cache.lookup(body)), {
+    .post(
+      "/lookup",
+      async ({ body }) =>
+        lookupAnswer(
+          body.coalesce === undefined
+            ? await cache.lookup(body)
+            : await cache.lookupCoalesced(body, { waitMs: body.coalesce.wait_ms, leaseTtlMs: body.coalesce.lease_ttl_ms }),
+        ),
+      {
       auth: "required",
       body: LookupRequest,
       response: { 200: LookupResponse, ...errors },
       detail: {
         tags: ["Data plane"],
         summary: "Look up a cached response",
-        description: "Answers from the memory tier, else Redis (a Redis hit is promoted). Sets `X-Cache: HIT|MISS`.",
+        description:
+          "Answers from the memory tier, else Redis (a Redis hit is promoted). Sets `X-Cache: HIT|MISS`. With `coalesce`, a miss is single-flighted across every sidecar on the same Redis: exactly one caller gets `lease` and calls the LLM; the others wait up to `wait_ms` and get its answer (`collapsed: true`), or `pending: true` when their wait ends first.",
       },
     })
     .post(
       "/store",
       async ({ body, set }) => {
-        const stored = await cache.store({ ...body, ttlSeconds: body.ttl_seconds });
+        const stored = await cache.store({ ...body, ttlSeconds: body.ttl_seconds, leaseToken: body.lease_token });
         set.status = 201;
         return {
           key: stored.key,
@@ -59,7 +87,7 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
       {
         auth: "required",
         body: StoreRequest,
-        response: { 201: StoreResponse, ...errors, 503: ErrorResponse },
+        response: { 201: StoreResponse, ...errors, 409: ErrorResponse, 503: ErrorResponse },
         detail: {
           tags: ["Data plane"],
           summary: "Store a response",
@@ -93,5 +121,37 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
         params: EntryParams,
         response: { 200: DeleteResponse, 401: ErrorResponse, 422: ErrorResponse },
         detail: { tags: ["Data plane"], summary: "Delete one entry from both tiers" },
+      },
+    )
+    .post(
+      "/lease/release",
+      async ({ body }) => {
+        const hitForMissMs = body.cacheable === false ? (body.hit_for_miss_seconds ?? cache.leasePolicy.hitForMissMs / 1000) * 1000 : 0;
+        if (!(await cache.releaseLease(body.key, body.lease_token, hitForMissMs))) throw new LeaseConflictError("this lease is not held: it expired, was taken over, used, or voided");
+        return { released: true as const };
+      },
+      {
+        auth: "required",
+        body: ReleaseLeaseRequest,
+        response: { 200: ReleaseLeaseResponse, ...errors, 409: ErrorResponse, 503: ErrorResponse },
+        detail: {
+          tags: ["Data plane"],
+          summary: "Give a lease up without storing",
+          description: "The LLM call failed (the next waiting caller takes the lease over at once), or with `cacheable: false` the answer may not be cached: later callers skip the wait for `hit_for_miss_seconds` instead of queueing behind leaders that never store.",
+        },
+      },
+    )
+    .post(
+      "/lease/renew",
+      async ({ body }) => {
+        const ttlMs = body.ttl_ms ?? cache.leasePolicy.defaultTtlMs;
+        if (!(await cache.renewLease(body.key, body.lease_token, ttlMs))) throw new LeaseConflictError("this lease is not held: it expired, was taken over, used, or voided");
+        return { renewed: true as const, ttl_ms: ttlMs };
+      },
+      {
+        auth: "required",
+        body: RenewLeaseRequest,
+        response: { 200: RenewLeaseResponse, ...errors, 409: ErrorResponse, 503: ErrorResponse },
+        detail: { tags: ["Data plane"], summary: "Extend a lease while the LLM call goes on" },
       },
     );

@@ -71,6 +71,11 @@ export function renderPrometheus({ cache, monitor, instanceId, version, proxy }:
   metric("ai_cache_memory_tier_evictions_total", "counter", "Entries evicted to respect the bounds.");
   lines.push(`ai_cache_memory_tier_evictions_total{${id}} ${memory.evictions}`);
 
+  metric("ai_cache_coalesce_waiting", "gauge", "Coalesced lookups waiting for another caller's answer on this sidecar.");
+  lines.push(`ai_cache_coalesce_waiting{${id}} ${cache.coalescer.waiting}`);
+  metric("ai_cache_coalesce_outcomes_total", "counter", "How coalesced lookups that missed ended: lease (this caller computes), value (collapsed onto another's answer), pending (wait over), alone (hit-for-miss).");
+  for (const [outcome, count] of Object.entries(cache.coalescer.outcomes)) lines.push(`ai_cache_coalesce_outcomes_total{${id},outcome="${outcome}"} ${count}`);
+
   const coherence = cache.coherence.stats;
   if (coherence) {
     metric("ai_cache_coherence_messages_total", "counter", "Coherence announcements sent to and received from other sidecars.");
