@@ -78,6 +78,7 @@ function wireProxy(config: Config, logger: Logger, cache: ResponseCache, metrics
     ignoreFields: config.proxyKeyIgnoreFields,
     timeoutMs: config.proxyTimeoutMs,
     idleTimeoutMs: config.proxyIdleTimeoutMs,
+    coalesceWaitMs: config.proxyCoalesceWaitMs,
     bodyLimits: { maxBodyBytes: config.maxBodyBytes, budget: bodyBudget },
     maxResponseBytes: config.maxResponseBytes,
   });

@@ -70,6 +70,7 @@ export const ConfigSchema = Type.Object({
   proxyTimeoutMs: PositiveInt(3_600_000),
   /** Longest silence between two pieces of an upstream's body. */
   proxyIdleTimeoutMs: PositiveInt(3_600_000),
+  proxyCoalesceWaitMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -302,6 +302,7 @@ const DEFINITIONS: readonly Definition[] = [
   { name: "PROXY_SAMPLED_REQUESTS", field: "proxySampledRequests", description: "Requests sampled above temperature 0: cache them, or bypass the cache", defaultValue: "cache", type: choice },
   { name: "PROXY_KEY_IGNORE_FIELDS", field: "proxyKeyIgnoreFields", description: "Top-level request fields left out of proxy keys because they do not change the answer", defaultValue: "user,metadata,store,service_tier,prompt_cache_key,safety_identifier,cache", type: fieldList },
   { name: "PROXY_TIMEOUT_MS", field: "proxyTimeoutMs", description: "Longest wait for an upstream's response headers before a 504", defaultValue: "600000", type: integer },
+  { name: "PROXY_COALESCE_WAIT_MS", field: "proxyCoalesceWaitMs", description: "With Redis: how long a proxy miss waits for an identical request that another sidecar is already sending upstream, before sending its own (0: no waiting across sidecars)", defaultValue: "30000", type: integer },
   { name: "PROXY_IDLE_TIMEOUT_MS", field: "proxyIdleTimeoutMs", description: "Longest silence inside an upstream's body before the answer is cut off", defaultValue: "300000", type: integer },
 ];
 

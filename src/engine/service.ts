@@ -223,6 +223,11 @@ export class ResponseCache {
   async lookupKeyCoalesced(key: string, operation: string, coalesce: CoalesceRequest): Promise<LookupResult> {
     const found = await this.lookupKey(key, operation);
     if (found.hit) return found;
+    return this.awaitLease(key, coalesce);
+  }
+
+  /** The coalescing half of lookupKeyCoalesced(), for a caller that has just missed. */
+  async awaitLease(key: string, coalesce: CoalesceRequest): Promise<LookupResult> {
     const outcome = await this.coalescer.wait(key, coalesce.waitMs, coalesce.leaseTtlMs ?? this.leasePolicy.defaultTtlMs);
     switch (outcome.kind) {
       case "value":

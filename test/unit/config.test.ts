@@ -68,6 +68,7 @@ describe("configuration", () => {
         [{ PROXY_KEY_IGNORE_FIELDS: "user, user,metadata" }, "proxyKeyIgnoreFields", ["user", "metadata"]],
         [{ PROXY_TIMEOUT_MS: "1000" }, "proxyTimeoutMs", 1000],
         [{ PROXY_IDLE_TIMEOUT_MS: "2000" }, "proxyIdleTimeoutMs", 2000],
+        [{ PROXY_COALESCE_WAIT_MS: "0" }, "proxyCoalesceWaitMs", 0],
       ];
       // A variable added to the documented list needs a case here.
       expect(new Set(cases.flatMap(([env]) => Object.keys(env)))).toEqual(new Set(ENV_VARIABLES.map((variable) => variable.name)));

@@ -1,6 +1,7 @@
 import type { Server } from "bun";
 import { canonicalJson } from "../../engine/key.ts";
-import type { ResponseCache } from "../../engine/service.ts";
+import { LeaseConflictError } from "../../engine/errors.ts";
+import type { Lease, ResponseCache } from "../../engine/service.ts";
 import { BodyBudgetExceededError, BodyTooLargeError, discardUnreadBody, exceedsDepth, MAX_JSON_DEPTH, readBodyBytes, type BodyLimits } from "../body.ts";
 import type { ApiKeyVerifier } from "../auth/verifier.ts";
 import type { Logger } from "../../logging/logger.ts";
@@ -37,6 +38,8 @@ export interface ProxyOptions {
   readonly ignoreFields: readonly string[];
   readonly timeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** With Redis: how long a miss waits for the same request another sidecar is making (0: never). */
+  readonly coalesceWaitMs: number;
   readonly bodyLimits: BodyLimits;
   /** CACHE_MAX_RESPONSE_BYTES: larger answers are passed on, not stored. */
   readonly maxResponseBytes: number;
@@ -155,26 +158,45 @@ export class CachingProxy {
       return errorResponse(protocol, 504, "cache_miss", "no cached answer for this request, and Cache-Control only-if-cached forbids calling the upstream", headers);
     }
     if (controls.read) {
-      const flight = this.flights.joinable(key);
-      if (flight !== null) {
-        this.options.metrics.recordRequest(endpoint, keyed.model, "miss");
+      const joined = this.joinFlight(request, keyed, forwardReason);
+      if (joined !== null) return joined;
+    }
+    let lease: Lease | null = null;
+    if (controls.read && this.options.coalesceWaitMs > 0 && this.options.cache.redis.configured) {
+      // Single flight across sidecars: another may be asking the upstream the same question.
+      const waited = await this.options.cache.awaitLease(key, { waitMs: this.options.coalesceWaitMs });
+      const entry = waited.hit ? decodeEntry(waited.json) : null;
+      if (waited.hit && entry !== null) {
         this.options.metrics.recordCollapsed(endpoint);
-        return this.follow(request, keyed, flight, forwardReason, true);
+        return this.hit(keyed, entry, waited.ageSeconds, true);
       }
+      if (!waited.hit && waited.lease !== undefined) lease = waited.lease;
+      // A caller of this sidecar may have taken a lease over while this one waited.
+      const joined = lease === null ? this.joinFlight(request, keyed, forwardReason) : null;
+      if (joined !== null) return joined;
     }
     this.options.metrics.recordRequest(endpoint, keyed.model, "miss");
     const flight = new Flight<FlightResult>(this.options.maxResponseBytes);
     this.flights.add(key, flight);
     // The flight reads the upstream on its own: the clients that follow it may come and go.
-    void this.drive(keyed, flight);
+    void this.drive(keyed, flight, lease);
     return this.follow(request, keyed, flight, forwardReason, false);
   }
 
-  private hit(keyed: Keyed, entry: ProxyEntry, ageSeconds: number | null): Response {
+  /** Follows the flight this sidecar already has for the key, if any. */
+  private joinFlight(request: Request, keyed: Keyed, forwardReason: string): Promise<Response> | null {
+    const flight = this.flights.joinable(keyed.key);
+    if (flight === null) return null;
+    this.options.metrics.recordRequest(keyed.route.endpoint, keyed.model, "miss");
+    this.options.metrics.recordCollapsed(keyed.route.endpoint);
+    return this.follow(request, keyed, flight, forwardReason, true);
+  }
+
+  private hit(keyed: Keyed, entry: ProxyEntry, ageSeconds: number | null, collapsed = false): Response {
     this.options.metrics.recordRequest(keyed.route.endpoint, keyed.model, "hit");
     this.options.metrics.recordSaved(entry.model ?? keyed.model, entry.usage);
     const headers = new Headers(entry.headers as [string, string][]);
-    headers.set("cache-status", `${CACHE_STATUS}; hit`);
+    headers.set("cache-status", collapsed ? `${CACHE_STATUS}; hit; collapsed` : `${CACHE_STATUS}; hit`);
     headers.set("x-cache", "HIT");
     headers.set("x-cache-key", keyed.key);
     // Entries written before ages were recorded have none to report.
@@ -183,11 +205,20 @@ export class CachingProxy {
     return new Response(entry.body, { status: entry.status, headers });
   }
 
-  /** Calls the upstream for a flight, hands the answer to its clients, and stores it when it is complete. */
-  private async drive(keyed: Keyed, flight: Flight<FlightResult>): Promise<void> {
+  /**
+   * Calls the upstream for a flight, hands the answer to its clients, and stores it when it is
+   * complete. Under a lease (other sidecars wait for this answer) the lease is renewed while the
+   * call lasts, the store is made with its token, and an answer that is not stored gives the
+   * lease up: at once after a failure, as hit-for-miss when the answer itself is not cacheable.
+   */
+  private async drive(keyed: Keyed, flight: Flight<FlightResult>, lease: Lease | null): Promise<void> {
     const { route, controls, key } = keyed;
     const endpoint = route.endpoint;
     const started = performance.now();
+    const cache = this.options.cache;
+    let leaseUsed = false;
+    const renewal = lease === null ? null : setInterval(() => void cache.renewLease(key, lease.token, lease.ttlMs).catch(() => {}), Math.max(50, Math.floor(lease.ttlMs / 3)));
+    let notCacheable = false;
     try {
       const response = await callUpstream(upstreamUrl(route), {
         method: "POST",
@@ -223,9 +254,11 @@ export class CachingProxy {
       if (detail !== null || bodyBytes === null || verdict === null) {
         this.options.metrics.recordNotStored(endpoint, detail ?? "unknown");
         this.options.logger.debug("proxy answer not stored", { endpoint, upstream: route.upstream.name, status: response.status, reason: detail });
+        // The answer was whole but may not be cached: the next identical request would fare the same.
+        notCacheable = candidate && controls.store;
         return;
       }
-      await this.store(keyed, response, bodyBytes, verdict);
+      leaseUsed = await this.store(keyed, response, bodyBytes, verdict, lease);
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       if (!flight.abandoned) {
@@ -234,21 +267,31 @@ export class CachingProxy {
       }
       flight.fail(failure);
     } finally {
+      if (renewal !== null) clearInterval(renewal);
       this.flights.remove(key, flight);
+      if (lease !== null && !leaseUsed) void cache.releaseLease(key, lease.token, notCacheable ? cache.leasePolicy.hitForMissMs : 0).catch(() => {});
     }
   }
 
-  private async store(keyed: Keyed, response: Response, bodyBytes: Uint8Array, verdict: Verdict): Promise<void> {
+  /** Stores a complete answer; true when the lease, if any, was used up by the store. */
+  private async store(keyed: Keyed, response: Response, bodyBytes: Uint8Array, verdict: Verdict, lease: Lease | null): Promise<boolean> {
     const headers: [string, string][] = [];
     response.headers.forEach((value, name) => {
       if (isReplayable(name)) headers.push([name, value]);
     });
     const entry: ProxyEntry = { status: response.status, headers, stream: keyed.stream, model: verdict.model ?? keyed.model, usage: verdict.usage, body: UTF8.decode(bodyBytes) };
     try {
-      await this.options.cache.storeKey(keyed.key, keyed.route.endpoint, encodeEntry(entry), keyed.controls.ttlSeconds ?? undefined);
+      await this.options.cache.storeKey(keyed.key, keyed.route.endpoint, encodeEntry(entry), keyed.controls.ttlSeconds ?? undefined, lease?.token);
+      return true;
     } catch (error) {
+      if (error instanceof LeaseConflictError) {
+        // Deleted or invalidated while the upstream answered: this answer may be the old one.
+        this.options.logger.debug("proxy answer not stored: its lease was voided", { endpoint: keyed.route.endpoint });
+        return true;
+      }
       // Neither tier took it (memory tier off and Redis down): the caller has its answer anyway.
       this.options.logger.warn("proxy answer could not be stored", { endpoint: keyed.route.endpoint, error: error instanceof Error ? error.message : String(error) });
+      return false;
     }
   }
 
