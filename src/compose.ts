@@ -79,6 +79,7 @@ function wireProxy(config: Config, logger: Logger, cache: ResponseCache, metrics
     timeoutMs: config.proxyTimeoutMs,
     idleTimeoutMs: config.proxyIdleTimeoutMs,
     coalesceWaitMs: config.proxyCoalesceWaitMs,
+    staleIfErrorSeconds: config.proxyStaleIfErrorSeconds,
     bodyLimits: { maxBodyBytes: config.maxBodyBytes, budget: bodyBudget },
     maxResponseBytes: config.maxResponseBytes,
   });
@@ -119,6 +120,7 @@ async function wireCache(config: Config, logger: Logger): Promise<{ cache: Respo
     logger,
     ttl: { defaultSeconds: config.defaultTtlSeconds, perOperation: config.operationTtls },
     leases: { defaultTtlMs: config.leaseTtlMs, hitForMissMs: config.hitForMissSeconds * 1000 },
+    stale: { defaultSeconds: config.staleSeconds, perOperation: config.operationStaleSeconds },
     compression: { thresholdBytes: config.compressionThresholdBytes, codec: "zstd", level: config.compressionLevel },
     limits: { maxTextBytes: config.maxTextBytes, maxResponseBytes: config.maxResponseBytes },
   });

@@ -281,6 +281,8 @@ const DEFINITIONS: readonly Definition[] = [
   { name: "CACHE_MEMORY_MAX_BYTES", field: "memoryMaxBytes", description: "Memory tier bound on bytes (keys and values, counted as UTF-16)", defaultValue: "64MB", type: byteSize },
   { name: "CACHE_LEASE_TTL_MS", field: "leaseTtlMs", description: "Lifetime of a lease handed out by a coalesced lookup, unless the lookup names its own or the holder renews it", defaultValue: "10000", type: integer },
   { name: "CACHE_HIT_FOR_MISS_SECONDS", field: "hitForMissSeconds", description: "How long a lease released as not cacheable sends callers straight on instead of waiting", defaultValue: "30", type: integer },
+  { name: "CACHE_STALE_SECONDS", field: "staleSeconds", description: "How long entries are kept past their TTL, stale, for callers that accept stale answers (max_stale_seconds, stale-if-error); 0: not kept", defaultValue: "0", type: integer },
+  { name: "CACHE_OPERATION_STALE_SECONDS", field: "operationStaleSeconds", description: "Per-operation stale windows in seconds (proxy operations are named openai.chat.completions and so on)", defaultValue: "", type: ttlMap },
   { name: "CACHE_DEFAULT_TTL_SECONDS", field: "defaultTtlSeconds", description: "TTL of operations without their own", defaultValue: "3600", type: integer },
   { name: "CACHE_OPERATION_TTLS", field: "operationTtls", description: "Per-operation TTLs in seconds", defaultValue: "summarize=7200,sentiment=86400,key_points=7200,questions=3600,qa=3600,translate=14400", type: ttlMap },
   { name: "CACHE_COMPRESSION_THRESHOLD_BYTES", field: "compressionThresholdBytes", description: "Values larger than this are stored zstd-compressed in Redis", defaultValue: "1000", type: integer },
@@ -303,6 +305,7 @@ const DEFINITIONS: readonly Definition[] = [
   { name: "PROXY_KEY_IGNORE_FIELDS", field: "proxyKeyIgnoreFields", description: "Top-level request fields left out of proxy keys because they do not change the answer", defaultValue: "user,metadata,store,service_tier,prompt_cache_key,safety_identifier,cache", type: fieldList },
   { name: "PROXY_TIMEOUT_MS", field: "proxyTimeoutMs", description: "Longest wait for an upstream's response headers before a 504", defaultValue: "600000", type: integer },
   { name: "PROXY_COALESCE_WAIT_MS", field: "proxyCoalesceWaitMs", description: "With Redis: how long a proxy miss waits for an identical request that another sidecar is already sending upstream, before sending its own (0: no waiting across sidecars)", defaultValue: "30000", type: integer },
+  { name: "PROXY_STALE_IF_ERROR_SECONDS", field: "proxyStaleIfErrorSeconds", description: "When the upstream answers 429 or 5xx, times out or cannot be reached, serve a stale entry at most this far past its TTL (a request's Cache-Control: stale-if-error=N overrides); 0: only on request", defaultValue: "0", type: integer },
   { name: "PROXY_IDLE_TIMEOUT_MS", field: "proxyIdleTimeoutMs", description: "Longest silence inside an upstream's body before the answer is cut off", defaultValue: "300000", type: integer },
 ];
 

@@ -10,7 +10,10 @@ export interface MemoryTierOptions {
 export interface MemoryHit {
   readonly json: string;
   readonly storedAt: number;
+  /** When the entry leaves the tier: the end of its stale window, if it has one. */
   readonly expiresAt: number;
+  /** When the entry stops being fresh; between this and expiresAt it is stale. */
+  readonly freshUntil: number;
 }
 
 /** Bookkeeping per entry (slot indices, sizes, map entry), charged against maxBytes. */
@@ -36,6 +39,7 @@ export class MemoryTier {
   private readonly values: (string | undefined)[] = [];
   private readonly storedAt: number[] = [];
   private readonly expiresAt: number[] = [];
+  private readonly freshUntil: number[] = [];
   private readonly sizes: number[] = [];
   private readonly newer: number[] = [];
   private readonly older: number[] = [];
@@ -82,11 +86,14 @@ export class MemoryTier {
       return undefined;
     }
     this.touch(slot);
-    return { json: this.values[slot]!, storedAt: this.storedAt[slot]!, expiresAt };
+    return { json: this.values[slot]!, storedAt: this.storedAt[slot]!, expiresAt, freshUntil: this.freshUntil[slot]! };
   }
 
-  /** O(1) plus one O(1) step per evicted entry. Returns false when the value can never fit. */
-  set(key: string, json: string, expiresAt: number, storedAt: number = this.now()): boolean {
+  /**
+   * O(1) plus one O(1) step per evicted entry. Returns false when the value can never fit.
+   * `freshUntil` (at most `expiresAt`) starts the entry's stale window; without one it has none.
+   */
+  set(key: string, json: string, expiresAt: number, storedAt: number = this.now(), freshUntil: number = expiresAt): boolean {
     if (!this.enabled) return false;
     const size = MemoryTier.entryBytes(key, json);
     const existing = this.slots.get(key);
@@ -103,6 +110,7 @@ export class MemoryTier {
     this.values[slot] = json;
     this.storedAt[slot] = storedAt;
     this.expiresAt[slot] = expiresAt;
+    this.freshUntil[slot] = Math.min(freshUntil, expiresAt);
     this.sizes[slot] = size;
     this.linkAsNewest(slot);
     this.slots.set(key, slot);
@@ -136,6 +144,7 @@ export class MemoryTier {
     for (const [, slot] of this.slots) {
       if (this.expiresAt[slot]! > time) {
         this.expiresAt[slot] = time;
+        this.freshUntil[slot] = Math.min(this.freshUntil[slot]!, time);
         capped++;
       }
     }
@@ -149,6 +158,7 @@ export class MemoryTier {
     this.values.length = 0;
     this.storedAt.length = 0;
     this.expiresAt.length = 0;
+    this.freshUntil.length = 0;
     this.sizes.length = 0;
     this.newer.length = 0;
     this.older.length = 0;

@@ -41,6 +41,8 @@ export interface CacheServiceOptions {
   readonly compression: CompressionPolicy;
   readonly limits: CacheLimits;
   readonly leases?: LeasePolicy;
+  /** How long entries stay past their TTL, stale, for callers that accept stale answers. */
+  readonly stale?: TtlPolicy;
   readonly now?: () => number;
 }
 
@@ -59,7 +61,18 @@ export interface Lease {
 }
 
 export type LookupResult =
-  | { hit: true; key: string; json: string; tier: HitTier; ageSeconds: number | null; collapsed?: boolean }
+  | {
+      hit: true;
+      key: string;
+      json: string;
+      tier: HitTier;
+      ageSeconds: number | null;
+      collapsed?: boolean;
+      /** Past its TTL, inside its stale window, by `staleSeconds`. */
+      stale?: boolean;
+      staleSeconds?: number;
+      lease?: Lease;
+    }
   | { hit: false; key: string; lease?: Lease; pending?: boolean };
 
 /** How long a lookup may wait for another caller's answer, and the lease it asks for. */
@@ -73,11 +86,17 @@ export interface RequestParts extends Omit<KeyParts, "options"> {
   readonly options?: unknown;
 }
 
-export interface StoreRequest extends RequestParts {
-  readonly response: unknown;
+/** How a value is stored: each field defaults to the operation's policy. */
+export interface StoreOptions {
   readonly ttlSeconds?: number;
+  /** Seconds the entry is kept past its TTL, served only to callers that accept stale answers. */
+  readonly staleSeconds?: number;
   /** Stores only while this lease holds (409 otherwise), and ends it. */
   readonly leaseToken?: string;
+}
+
+export interface StoreRequest extends RequestParts, StoreOptions {
+  readonly response: unknown;
 }
 
 export type TierName = "memory" | "redis";
@@ -85,6 +104,7 @@ export type TierName = "memory" | "redis";
 export interface StoreResult {
   key: string;
   ttlSeconds: number;
+  staleSeconds: number;
   compressed: boolean;
   codec: string;
   storedBytes: number;
@@ -127,6 +147,8 @@ export class ResponseCache {
   readonly monitor: PerformanceMonitor;
   private readonly guard: PromotionGuard;
   private readonly operationTtls: ReadonlyMap<string, number>;
+  private readonly operationStale: ReadonlyMap<string, number>;
+  private readonly defaultStaleSeconds: number;
   private readonly startTimeoutMs: number | undefined;
   private readonly logger: Logger;
   private readonly defaultTtlSeconds: number;
@@ -145,6 +167,8 @@ export class ResponseCache {
     this.coherence = options.coherence ?? ALONE;
     this.guard = options.guard ?? new PromotionGuard();
     this.operationTtls = new Map(Object.entries(options.ttl.perOperation));
+    this.operationStale = new Map(Object.entries(options.stale?.perOperation ?? {}));
+    this.defaultStaleSeconds = options.stale?.defaultSeconds ?? 0;
     this.startTimeoutMs = options.startTimeoutMs;
     this.monitor = options.monitor;
     this.logger = options.logger;
@@ -153,7 +177,7 @@ export class ResponseCache {
     this.limits = options.limits;
     this.now = options.now ?? Date.now;
     this.leasePolicy = options.leases ?? DEFAULT_LEASES;
-    this.sharedLeases = this.redis.configured ? new RedisLeaseStore(this.redis, this.keys) : null;
+    this.sharedLeases = this.redis.configured ? new RedisLeaseStore(this.redis, this.keys, this.now) : null;
     this.localLeases = new LocalLeaseStore(this.now);
     this.coalescer = new Coalescer({
       shared: this.sharedLeases,
@@ -181,6 +205,10 @@ export class ResponseCache {
     return this.operationTtls.get(operation) ?? this.defaultTtlSeconds;
   }
 
+  staleFor(operation: string): number {
+    return this.operationStale.get(operation) ?? this.defaultStaleSeconds;
+  }
+
   /** Builds the key for a request, enforcing the text limit and recording the cost. */
   keyFor(parts: RequestParts): string {
     const { options } = parts;
@@ -193,9 +221,13 @@ export class ResponseCache {
     return this.buildKey({ operation: parts.operation, text: parts.text, options, question: parts.question });
   }
 
-  /** Memory tier first (O(1)), then Redis with a bounded wait; a Redis hit is promoted. */
-  lookup(parts: RequestParts): Promise<LookupResult> {
-    return this.lookupKey(this.keyFor(parts), parts.operation);
+  /**
+   * Memory tier first (O(1)), then Redis with a bounded wait; a fresh Redis hit is promoted.
+   * An entry past its TTL but inside its stale window answers only when it is at most
+   * `maxStaleSeconds` past its TTL, and says it is stale.
+   */
+  lookup(parts: RequestParts, maxStaleSeconds = 0): Promise<LookupResult> {
+    return this.lookupKey(this.keyFor(parts), parts.operation, maxStaleSeconds);
   }
 
   /**
@@ -214,15 +246,22 @@ export class ResponseCache {
    * to compute the value; the others wait up to `waitMs` for it (collapsed hits), or are told
    * it is still pending. A caller whose wait ends as the lease expires may take it over.
    */
-  async lookupCoalesced(parts: RequestParts, coalesce: CoalesceRequest): Promise<LookupResult> {
+  async lookupCoalesced(parts: RequestParts, coalesce: CoalesceRequest, maxStaleSeconds = 0): Promise<LookupResult> {
     const key = this.keyFor(parts);
-    return this.lookupKeyCoalesced(key, parts.operation, coalesce);
+    return this.lookupKeyCoalesced(key, parts.operation, coalesce, maxStaleSeconds);
   }
 
-  /** lookupCoalesced() for a key already built. */
-  async lookupKeyCoalesced(key: string, operation: string, coalesce: CoalesceRequest): Promise<LookupResult> {
-    const found = await this.lookupKey(key, operation);
-    if (found.hit) return found;
+  /**
+   * lookupCoalesced() for a key already built. A stale hit is served at once, and the one caller
+   * that gets the key's lease (stale-while-revalidate) is handed it to refresh the entry.
+   */
+  async lookupKeyCoalesced(key: string, operation: string, coalesce: CoalesceRequest, maxStaleSeconds = 0): Promise<LookupResult> {
+    const found = await this.lookupKey(key, operation, maxStaleSeconds);
+    if (found.hit) {
+      if (found.stale !== true) return found;
+      const lease = await this.coalescer.tryLease(key, coalesce.leaseTtlMs ?? this.leasePolicy.defaultTtlMs);
+      return lease === null ? found : { ...found, lease };
+    }
     return this.awaitLease(key, coalesce);
   }
 
@@ -276,24 +315,36 @@ export class ResponseCache {
   }
 
   /** lookup() for a key already built; `operation` picks the TTL given to a promoted copy. */
-  async lookupKey(key: string, operation: string): Promise<LookupResult> {
+  async lookupKey(key: string, operation: string, maxStaleSeconds = 0): Promise<LookupResult> {
     const started = Bun.nanoseconds();
     const now = this.now();
+    const maxStaleMs = maxStaleSeconds * 1000;
     const local = this.memory.get(key);
     if (local !== undefined) {
-      this.monitor.recordOperation("get", Bun.nanoseconds() - started, "memory");
-      return { hit: true, key, json: local.json, tier: "memory", ageSeconds: (now - local.storedAt) / 1000 };
+      const fresh = local.freshUntil > now;
+      if (fresh || now - local.freshUntil <= maxStaleMs) {
+        this.monitor.recordOperation("get", Bun.nanoseconds() - started, "memory");
+        const hit: LookupResult = { hit: true, key, json: local.json, tier: "memory", ageSeconds: (now - local.storedAt) / 1000 };
+        if (!fresh) markStale(hit, now - local.freshUntil);
+        return hit;
+      }
+      // Stale beyond what the caller accepts: another sidecar may have refreshed it in Redis.
     }
     const since = this.guard.begin();
     const remote = await this.readRedis(key);
     if (remote !== null) {
-      const expiresAt = Number.isNaN(remote.expiresAt) ? now + this.ttlFor(operation) * 1000 : remote.expiresAt;
-      // A change to this key during the read (here or on another sidecar) may be newer than the value read.
-      if (this.guard.mayPromote(key, since)) {
-        this.memory.set(key, remote.json, this.coherence.memoryExpiry(expiresAt, this.now()), Number.isNaN(remote.storedAt) ? now : remote.storedAt);
+      const freshUntil = Number.isNaN(remote.expiresAt) ? now + this.ttlFor(operation) * 1000 : remote.expiresAt;
+      const fresh = freshUntil > now;
+      if (fresh || now - freshUntil <= maxStaleMs) {
+        // A change to this key during the read (here or on another sidecar) may be newer than the value read.
+        if (fresh && this.guard.mayPromote(key, since)) {
+          this.memory.set(key, remote.json, this.coherence.memoryExpiry(freshUntil, this.now()), Number.isNaN(remote.storedAt) ? now : remote.storedAt);
+        }
+        this.monitor.recordOperation("get", Bun.nanoseconds() - started, "redis");
+        const hit: LookupResult = { hit: true, key, json: remote.json, tier: "redis", ageSeconds: Number.isNaN(remote.storedAt) ? null : (now - remote.storedAt) / 1000 };
+        if (!fresh) markStale(hit, now - freshUntil);
+        return hit;
       }
-      this.monitor.recordOperation("get", Bun.nanoseconds() - started, "redis");
-      return { hit: true, key, json: remote.json, tier: "redis", ageSeconds: Number.isNaN(remote.storedAt) ? null : (now - remote.storedAt) / 1000 };
     }
     this.monitor.recordOperation("get", Bun.nanoseconds() - started, null);
     return { hit: false, key };
@@ -303,14 +354,15 @@ export class ResponseCache {
     const key = this.keyFor(request);
     const json = JSON.stringify(request.response) ?? "null";
     checkSize("response", json, "CACHE_MAX_RESPONSE_BYTES", this.limits.maxResponseBytes);
-    return this.storeKey(key, request.operation, json, request.ttlSeconds, request.leaseToken);
+    return this.storeKey(key, request.operation, json, request);
   }
 
   /**
    * store() for a key already built and a JSON text the caller has already sized against
    * CACHE_MAX_RESPONSE_BYTES. Throws NotStoredError when neither tier took the value.
    */
-  async storeKey(key: string, operation: string, json: string, ttlSecondsAsked?: number, leaseToken?: string): Promise<StoreResult> {
+  async storeKey(key: string, operation: string, json: string, options: StoreOptions = {}): Promise<StoreResult> {
+    const { leaseToken } = options;
     const scope = leaseToken === undefined ? null : tokenScope(leaseToken);
     if (leaseToken !== undefined) {
       if (scope === null) throw new InvalidInputError("lease_token", "not a lease token of this cache");
@@ -320,9 +372,12 @@ export class ResponseCache {
       if (scope === "redis" && this.sharedLeases === null) throw new LeaseConflictError("no Redis lease can be held: this sidecar has no Redis");
     }
     const started = Bun.nanoseconds();
-    const ttlSeconds = ttlSecondsAsked ?? this.ttlFor(operation);
+    const ttlSeconds = options.ttlSeconds ?? this.ttlFor(operation);
+    const staleSeconds = options.staleSeconds ?? this.staleFor(operation);
     const now = this.now();
+    // Fresh until expiresAt; kept, stale, until staleEnd.
     const expiresAt = now + ttlSeconds * 1000;
+    const staleEnd = expiresAt + staleSeconds * 1000;
     const tiers: TierName[] = [];
     let compressed = false;
     let codec = "none";
@@ -331,7 +386,7 @@ export class ResponseCache {
     await this.guard.changingKey(key, async () => {
       // Under a Redis lease the memory copy waits for Redis to accept the token.
       if (redisLease === null || !this.redis.available) {
-        if (this.memory.set(key, json, this.coherence.memoryExpiry(expiresAt, now), now)) tiers.push("memory");
+        if (this.memory.set(key, json, this.coherence.memoryExpiry(staleEnd, now), now, expiresAt)) tiers.push("memory");
       }
       // With Redis down there is nothing to compress for.
       if (!this.redis.available) return;
@@ -340,9 +395,9 @@ export class ResponseCache {
       compressed = encoded.codec !== "none";
       codec = encoded.codec;
       storedBytes = encoded.bytes.byteLength;
-      const written = redisLease === null ? await this.writeRedis(key, encoded.bytes, ttlSeconds * 1000) : await this.commitRedis(key, redisLease, encoded.bytes, ttlSeconds * 1000);
+      const written = redisLease === null ? await this.writeRedis(key, encoded.bytes, staleEnd - now) : await this.commitRedis(key, redisLease, encoded.bytes, staleEnd - now);
       if (written === "refused") throw new LeaseConflictError("the lease expired, was taken over, or the entry was deleted or invalidated while it was out");
-      if (redisLease !== null && this.memory.set(key, json, this.coherence.memoryExpiry(expiresAt, now), now)) tiers.push("memory");
+      if (redisLease !== null && this.memory.set(key, json, this.coherence.memoryExpiry(staleEnd, now), now, expiresAt)) tiers.push("memory");
       if (written) {
         tiers.push("redis");
         this.coherence.announceKey(key, now);
@@ -356,7 +411,7 @@ export class ResponseCache {
         this.memory.enabled ? "the response does not fit the memory tier and Redis is unavailable" : "the memory tier is disabled and Redis is unavailable",
       );
     }
-    return { key, ttlSeconds, compressed, codec, storedBytes, tiers };
+    return { key, ttlSeconds, staleSeconds, compressed, codec, storedBytes, tiers };
   }
 
   async getEntry(key: string): Promise<EntryResult | null> {
@@ -508,6 +563,11 @@ export class ResponseCache {
     }
     this.logger.debug("redis call failed; memory tier answered", { operation, error: error.message });
   }
+}
+
+function markStale(hit: LookupResult & { hit: true }, pastTtlMs: number): void {
+  hit.stale = true;
+  hit.staleSeconds = pastTtlMs / 1000;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -106,6 +106,18 @@ export class Coalescer {
     });
   }
 
+  /**
+   * One attempt, without waiting, at the lease to refresh a stale value: a token, or null when
+   * another caller holds it (or it cannot be asked).
+   */
+  async tryLease(key: string, ttlMs: number): Promise<{ token: string; ttlMs: number } | null> {
+    const outcome = await this.ask(key, ttlMs, false);
+    if (outcome.state !== "granted") return null;
+    this.grant(outcome.token, key, ttlMs);
+    this.outcomes.lease++;
+    return { token: outcome.token, ttlMs };
+  }
+
   /** A value for `key` was stored by this sidecar: every caller waiting here gets it now. */
   stored(key: string, json: string, storedAt: number): void {
     const herd = this.herds.get(key);
@@ -213,12 +225,12 @@ export class Coalescer {
   }
 
   /** One attempt on the store of the moment; a shared store that fails hands over to the local one. */
-  private async ask(key: string, ttlMs: number): Promise<(AcquireOutcome & { token: string }) | { state: "unreachable"; token: string }> {
+  private async ask(key: string, ttlMs: number, checkValue = true): Promise<(AcquireOutcome & { token: string }) | { state: "unreachable"; token: string }> {
     let store = this.storeNow();
     for (let attempt = 0; attempt < 2; attempt++) {
       const token = newToken(store.scope);
       try {
-        return { ...(await store.acquire(key, token, ttlMs, true)), token };
+        return { ...(await store.acquire(key, token, ttlMs, checkValue)), token };
       } catch (error) {
         if (!(error instanceof RedisUnavailableError) || store === this.options.local) break;
         store = this.options.local;

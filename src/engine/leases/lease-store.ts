@@ -10,7 +10,7 @@
 
 /** What an attempt to take a lease found. */
 export type AcquireOutcome =
-  /** The value is stored already (checked in the same step as the lease): no lease needed. */
+  /** A fresh value is stored already (checked in the same step as the lease): no lease needed. */
   | { readonly state: "value"; readonly value: Buffer }
   /** The caller's token now holds the lease. */
   | { readonly state: "granted" }
@@ -23,8 +23,8 @@ export interface LeaseStore {
   /** "redis": tokens checked by every sidecar; "memory": this sidecar alone. */
   readonly scope: "redis" | "memory";
   /**
-   * One step: the value if `checkValue` and it is stored, else the lease for `token` if it is
-   * free, else who holds it.
+   * One step: the value if `checkValue` and a fresh one is stored, else the lease for `token`
+   * if it is free, else who holds it.
    */
   acquire(key: string, token: string, ttlMs: number, checkValue: boolean): Promise<AcquireOutcome>;
   /** Extends the lease if `token` still holds it. */

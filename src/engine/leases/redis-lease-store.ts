@@ -3,11 +3,21 @@ import type { SharedTier } from "../redis/shared-tier.ts";
 import { HIT_FOR_MISS_MARK, type AcquireOutcome, type LeaseStore } from "./lease-store.ts";
 
 // Each script touches a key and its lease, which share a hash slot (see CacheKeyBuilder.leaseKey).
-// KEYS[1] value, KEYS[2] lease; ARGV[1] token, ARGV[2] ttl ms, ARGV[3] "1" to check the value first.
+// KEYS[1] value, KEYS[2] lease; ARGV[1] token, ARGV[2] ttl ms, ARGV[3] the time now in ms to
+// check for a fresh value first ("0": do not). A value in our layout (engine/codec.ts: byte 1 is
+// the format version 1, bytes 11-18 the fresh-until time as a float64 LE) past that time is
+// stale: it does not end the wait, since its refresh is what the lease is for.
 const ACQUIRE = `
-if ARGV[3] == '1' then
+if ARGV[3] ~= '0' then
   local value = redis.call('GET', KEYS[1])
-  if value then return {'value', value} end
+  if value then
+    local fresh = true
+    if string.byte(value, 1) == 1 and string.len(value) >= 18 then
+      local until_ms = struct.unpack('<d', string.sub(value, 11, 18))
+      fresh = until_ms ~= until_ms or until_ms > tonumber(ARGV[3])
+    end
+    if fresh then return {'value', value} end
+  end
 end
 local holder = redis.call('GET', KEYS[2])
 if not holder then
@@ -54,10 +64,11 @@ export class RedisLeaseStore implements LeaseStore {
   constructor(
     private readonly redis: SharedTier,
     private readonly keys: CacheKeyBuilder,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async acquire(key: string, token: string, ttlMs: number, checkValue: boolean): Promise<AcquireOutcome> {
-    const reply = (await this.redis.script(ACQUIRE, [key, this.keys.leaseKey(key)], [token, String(ttlMs), checkValue ? "1" : "0"])) as unknown[];
+    const reply = (await this.redis.script(ACQUIRE, [key, this.keys.leaseKey(key)], [token, String(ttlMs), checkValue ? String(this.now()) : "0"])) as unknown[];
     const state = text(reply[0]);
     if (state === "value" && Buffer.isBuffer(reply[1])) return { state: "value", value: reply[1] };
     if (state === "granted") return { state: "granted" };

@@ -28,10 +28,23 @@ export const MIN_LEASE_TTL_MS = 100;
 export const MAX_LEASE_TTL_MS = 600_000;
 const LeaseTtlMs = Type.Integer({ minimum: MIN_LEASE_TTL_MS, maximum: MAX_LEASE_TTL_MS, description: "How long the lease lives unless renewed or used (default CACHE_LEASE_TTL_MS)" });
 const LeaseToken = Type.String({ minLength: 1, maxLength: 64, description: "The token a coalesced lookup handed to the one caller that computes the answer" });
+const Lease = Type.Object(
+  { token: LeaseToken, ttl_ms: Type.Integer({ description: "Milliseconds the lease lives unless renewed or used" }) },
+  { description: "This caller computes the answer and stores it with lease_token; everyone else waits for it" },
+);
+
+export const MAX_STALE_SECONDS = 30 * 86_400;
 
 export const LookupRequest = Type.Object(
   {
     ...RequestFields,
+    max_stale_seconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_STALE_SECONDS,
+        description: "Accept an entry up to this many seconds past its TTL (inside its stale window): stale-while-revalidate, or stale-if-error after the LLM failed",
+      }),
+    ),
     coalesce: Type.Optional(
       Type.Object(
         {
@@ -58,12 +71,10 @@ export const LookupHit = Type.Object(
     tier: Tier,
     age_seconds: Type.Union([Type.Number(), Type.Null()], { description: "Seconds since the entry was stored (null if unknown)" }),
     collapsed: Type.Optional(Type.Boolean({ description: "True when this caller waited for another caller's answer (coalesce)" })),
+    stale: Type.Optional(Type.Literal(true, { description: "The entry is past its TTL (inside its stale window); only with max_stale_seconds" })),
+    lease: Type.Optional({ ...Lease, description: "On a stale hit with coalesce: this caller (and no other) refreshes the entry, storing with lease_token" }),
   },
   { $id: "LookupHit" },
-);
-export const Lease = Type.Object(
-  { token: LeaseToken, ttl_ms: Type.Integer({ description: "Milliseconds the lease lives unless renewed or used" }) },
-  { description: "This caller computes the answer and stores it with lease_token; everyone else waits for it" },
 );
 export const LookupMiss = Type.Object(
   {
@@ -82,6 +93,9 @@ export const StoreRequest = Type.Object(
     ...RequestFields,
     response: { ...JsonValue, description: "Any JSON value: the LLM's answer to cache" },
     ttl_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TTL_SECONDS, description: "Defaults to the operation's TTL" })),
+    stale_seconds: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: MAX_STALE_SECONDS, description: "Keep the entry this long past its TTL for callers that accept stale answers (default: the operation's stale window, CACHE_STALE_SECONDS)" }),
+    ),
     lease_token: Type.Optional({ ...LeaseToken, description: "Stores only while this lease holds (409 lease_conflict otherwise: it expired, was taken over, or the entry was deleted or invalidated meanwhile)" }),
   },
   { $id: "StoreRequest" },
@@ -92,6 +106,7 @@ export const StoreResponse = Type.Object(
   {
     key: Key,
     ttl_seconds: Type.Integer(),
+    stale_seconds: Type.Integer({ description: "How long the entry is kept past its TTL for callers that accept stale answers" }),
     compressed: Type.Boolean({ description: "Whether the Redis copy is compressed" }),
     codec: Type.String({ description: "none | zstd | gzip" }),
     stored_bytes: Type.Integer({ description: "Bytes of the stored value (in Redis, after compression)" }),

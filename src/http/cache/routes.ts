@@ -39,8 +39,10 @@ function lookupAnswer(result: LookupResult): Response {
     return new Response(`{"hit":false,"key":${JSON.stringify(result.key)}${extra}}`, { headers: MISS_HEADERS });
   }
   const age = result.ageSeconds === null ? "null" : String(roundMs(result.ageSeconds));
-  const collapsed = result.collapsed === true ? `,"collapsed":true` : "";
-  return new Response(`{"hit":true,"key":${JSON.stringify(result.key)},"response":${result.json},"tier":"${result.tier}","age_seconds":${age}${collapsed}}`, {
+  let extra = result.collapsed === true ? `,"collapsed":true` : "";
+  if (result.stale === true) extra += `,"stale":true`;
+  if (result.lease !== undefined) extra += `,"lease":{"token":"${result.lease.token}","ttl_ms":${result.lease.ttlMs}}`;
+  return new Response(`{"hit":true,"key":${JSON.stringify(result.key)},"response":${result.json},"tier":"${result.tier}","age_seconds":${age}${extra}}`, {
     headers: HIT_HEADERS,
   });
 }
@@ -56,8 +58,8 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
       async ({ body }) =>
         lookupAnswer(
           body.coalesce === undefined
-            ? await cache.lookup(body)
-            : await cache.lookupCoalesced(body, { waitMs: body.coalesce.wait_ms, leaseTtlMs: body.coalesce.lease_ttl_ms }),
+            ? await cache.lookup(body, body.max_stale_seconds)
+            : await cache.lookupCoalesced(body, { waitMs: body.coalesce.wait_ms, leaseTtlMs: body.coalesce.lease_ttl_ms }, body.max_stale_seconds),
         ),
       {
       auth: "required",
@@ -73,11 +75,12 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
     .post(
       "/store",
       async ({ body, set }) => {
-        const stored = await cache.store({ ...body, ttlSeconds: body.ttl_seconds, leaseToken: body.lease_token });
+        const stored = await cache.store({ ...body, ttlSeconds: body.ttl_seconds, staleSeconds: body.stale_seconds, leaseToken: body.lease_token });
         set.status = 201;
         return {
           key: stored.key,
           ttl_seconds: stored.ttlSeconds,
+          stale_seconds: stored.staleSeconds,
           compressed: stored.compressed,
           codec: stored.codec,
           stored_bytes: stored.storedBytes,

@@ -1,7 +1,7 @@
 /**
  * What a caller asks of the cache, per request, in headers the proxy reads and never
- * forwards: `Cache-Control` (no-cache, no-store, max-age=N, only-if-cached), `X-Cache-TTL`
- * and `X-Cache-Namespace`.
+ * forwards: `Cache-Control` (no-cache, no-store, max-age=N, only-if-cached, max-stale[=N],
+ * stale-if-error=N), `X-Cache-TTL` and `X-Cache-Namespace`.
  */
 export interface RequestControls {
   /** False for no-cache: skip the read, still store the fresh answer. */
@@ -16,6 +16,10 @@ export interface RequestControls {
   readonly ttlSeconds: number | null;
   /** X-Cache-Namespace; "" when unset. Entries of different namespaces never meet. */
   readonly namespace: string;
+  /** max-stale[=N]: a stale entry at most N seconds past its TTL answers at once while it is refreshed; null: none. */
+  readonly maxStaleSeconds: number | null;
+  /** stale-if-error=N: after an upstream failure, a stale entry at most N seconds past its TTL answers; null: the setting. */
+  readonly staleIfErrorSeconds: number | null;
 }
 
 /** A control header the proxy cannot honour: answered 400, naming the header. */
@@ -35,7 +39,24 @@ export const CONTROL_HEADERS = ["cache-control", "pragma", "x-cache-ttl", "x-cac
 const MAX_TTL_SECONDS = 365 * 86_400;
 const NAMESPACE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
-export const DEFAULT_CONTROLS: RequestControls = { read: true, store: true, maxAgeSeconds: null, onlyIfCached: false, ttlSeconds: null, namespace: "" };
+export const DEFAULT_CONTROLS: RequestControls = {
+  read: true,
+  store: true,
+  maxAgeSeconds: null,
+  onlyIfCached: false,
+  ttlSeconds: null,
+  namespace: "",
+  maxStaleSeconds: null,
+  staleIfErrorSeconds: null,
+};
+
+/** A bare max-stale accepts any staleness (RFC 9111 5.2.1.2): as far as a stale window can reach. */
+const ANY_STALENESS_SECONDS = 30 * 86_400;
+
+function seconds(value: string | undefined, directive: string): number {
+  if (value === undefined || !/^\d{1,10}$/.test(value)) throw new ControlHeaderError("Cache-Control", `${directive} needs a whole number of seconds, e.g. ${directive}=300`);
+  return Number(value);
+}
 
 /** Reads the control headers; throws ControlHeaderError for a value it cannot honour. O(header length). */
 export function readControls(headers: Headers): RequestControls {
@@ -48,6 +69,8 @@ export function readControls(headers: Headers): RequestControls {
   let store = true;
   let maxAgeSeconds: number | null = null;
   let onlyIfCached = false;
+  let maxStaleSeconds: number | null = null;
+  let staleIfErrorSeconds: number | null = null;
   // HTTP/1.0's `Pragma: no-cache` means Cache-Control no-cache when Cache-Control is absent (RFC 9111 5.4).
   if (cacheControl === null && /(^|,)\s*no-cache\s*(,|$)/i.test(headers.get("pragma") ?? "")) read = false;
   for (const directive of (cacheControl ?? "").split(",")) {
@@ -57,11 +80,10 @@ export function readControls(headers: Headers): RequestControls {
     if (name === "no-cache") read = false;
     else if (name === "no-store") store = false;
     else if (name === "only-if-cached") onlyIfCached = true;
-    else if (name === "max-age") {
-      if (value === undefined || !/^\d{1,10}$/.test(value)) throw new ControlHeaderError("Cache-Control", "max-age needs a whole number of seconds, e.g. max-age=300");
-      maxAgeSeconds = Number(value);
-    }
-    // Other directives (max-stale, no-transform...) have no meaning for this cache and are ignored, as RFC 9111 asks.
+    else if (name === "max-age") maxAgeSeconds = seconds(value, "max-age");
+    else if (name === "max-stale") maxStaleSeconds = value === undefined ? ANY_STALENESS_SECONDS : seconds(value, "max-stale");
+    else if (name === "stale-if-error") staleIfErrorSeconds = seconds(value, "stale-if-error");
+    // Other directives (no-transform...) have no meaning for this cache and are ignored, as RFC 9111 asks.
   }
   let ttlSeconds: number | null = null;
   if (ttl !== null) {
@@ -74,5 +96,5 @@ export function readControls(headers: Headers): RequestControls {
   if (namespace !== null && !NAMESPACE.test(namespace.trim())) {
     throw new ControlHeaderError("X-Cache-Namespace", "expected 1 to 64 characters of A-Z a-z 0-9 _ . : -");
   }
-  return { read, store, maxAgeSeconds, onlyIfCached, ttlSeconds, namespace: namespace?.trim() ?? "" };
+  return { read, store, maxAgeSeconds, onlyIfCached, ttlSeconds, namespace: namespace?.trim() ?? "", maxStaleSeconds, staleIfErrorSeconds };
 }

@@ -1,6 +1,7 @@
 import type { Endpoint, Usage } from "./verdict.ts";
 
-export type ProxyOutcome = "hit" | "miss" | "bypass";
+/** stale: a stale entry answered (stale-while-revalidate, or stale-if-error after an upstream failure). */
+export type ProxyOutcome = "hit" | "miss" | "bypass" | "stale";
 
 /** Upstream latency buckets (seconds): LLM answers take from tens of milliseconds to minutes. */
 export const UPSTREAM_BOUNDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];

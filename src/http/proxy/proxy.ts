@@ -40,6 +40,8 @@ export interface ProxyOptions {
   readonly idleTimeoutMs: number;
   /** With Redis: how long a miss waits for the same request another sidecar is making (0: never). */
   readonly coalesceWaitMs: number;
+  /** After an upstream failure, serve an entry at most this far past its TTL (a request's stale-if-error overrides). */
+  readonly staleIfErrorSeconds: number;
   readonly bodyLimits: BodyLimits;
   /** CACHE_MAX_RESPONSE_BYTES: larger answers are passed on, not stored. */
   readonly maxResponseBytes: number;
@@ -50,6 +52,15 @@ interface FlightResult {
   readonly stored: boolean;
   readonly detail: string | null;
 }
+
+/** A stale entry kept aside while the upstream is asked: the answer if the upstream fails. */
+interface StaleFallback {
+  readonly entry: ProxyEntry;
+  readonly ageSeconds: number | null;
+}
+
+/** Upstream answers after which a stale entry may stand in (RFC 5861 stale-if-error). */
+const isUpstreamFailure = (status: number): boolean => status === 429 || status >= 500;
 
 /** A cacheable request, read and keyed. */
 interface Keyed {
@@ -139,17 +150,28 @@ export class CachingProxy {
   private async answer(request: Request, keyed: Keyed): Promise<Response> {
     const { controls, key, route, protocol } = keyed;
     const endpoint = route.endpoint;
-    let forwardReason = "uri-miss";
-    if (controls.read) {
-      const found = await this.options.cache.lookupKey(key, endpoint);
+    let forwardReason = controls.read ? "uri-miss" : "request";
+    const staleIfError = controls.staleIfErrorSeconds ?? this.options.staleIfErrorSeconds;
+    const maxStale = controls.maxStaleSeconds ?? 0;
+    let fallback: StaleFallback | null = null;
+    if (controls.read || staleIfError > 0) {
+      const found = await this.options.cache.lookupKey(key, endpoint, Math.max(maxStale, staleIfError));
       const entry = found.hit ? decodeEntry(found.json) : null;
       if (found.hit && entry !== null) {
         const age = found.ageSeconds;
-        if (controls.maxAgeSeconds === null || (age !== null && age <= controls.maxAgeSeconds)) return this.hit(keyed, entry, age);
-        forwardReason = "request";
+        const stalePast = found.staleSeconds ?? 0;
+        if (!controls.read) {
+          if (stalePast <= staleIfError) fallback = { entry, ageSeconds: age };
+        } else if (found.stale !== true) {
+          if (controls.maxAgeSeconds === null || (age !== null && age <= controls.maxAgeSeconds)) return this.hit(keyed, entry, age);
+          forwardReason = "request";
+        } else if (maxStale > 0 && stalePast <= maxStale) {
+          return this.serveWhileRefreshing(keyed, entry, age);
+        } else {
+          if (stalePast <= staleIfError) fallback = { entry, ageSeconds: age };
+          forwardReason = "stale";
+        }
       }
-    } else {
-      forwardReason = "request";
     }
     if (controls.onlyIfCached) {
       this.options.metrics.recordRequest(endpoint, keyed.model, "miss");
@@ -158,7 +180,7 @@ export class CachingProxy {
       return errorResponse(protocol, 504, "cache_miss", "no cached answer for this request, and Cache-Control only-if-cached forbids calling the upstream", headers);
     }
     if (controls.read) {
-      const joined = this.joinFlight(request, keyed, forwardReason);
+      const joined = this.joinFlight(request, keyed, forwardReason, fallback);
       if (joined !== null) return joined;
     }
     let lease: Lease | null = null;
@@ -172,7 +194,7 @@ export class CachingProxy {
       }
       if (!waited.hit && waited.lease !== undefined) lease = waited.lease;
       // A caller of this sidecar may have taken a lease over while this one waited.
-      const joined = lease === null ? this.joinFlight(request, keyed, forwardReason) : null;
+      const joined = lease === null ? this.joinFlight(request, keyed, forwardReason, fallback) : null;
       if (joined !== null) return joined;
     }
     this.options.metrics.recordRequest(endpoint, keyed.model, "miss");
@@ -180,16 +202,51 @@ export class CachingProxy {
     this.flights.add(key, flight);
     // The flight reads the upstream on its own: the clients that follow it may come and go.
     void this.drive(keyed, flight, lease);
-    return this.follow(request, keyed, flight, forwardReason, false);
+    return this.follow(request, keyed, flight, forwardReason, false, fallback);
   }
 
   /** Follows the flight this sidecar already has for the key, if any. */
-  private joinFlight(request: Request, keyed: Keyed, forwardReason: string): Promise<Response> | null {
+  private joinFlight(request: Request, keyed: Keyed, forwardReason: string, fallback: StaleFallback | null): Promise<Response> | null {
     const flight = this.flights.joinable(keyed.key);
     if (flight === null) return null;
     this.options.metrics.recordRequest(keyed.route.endpoint, keyed.model, "miss");
     this.options.metrics.recordCollapsed(keyed.route.endpoint);
-    return this.follow(request, keyed, flight, forwardReason, true);
+    return this.follow(request, keyed, flight, forwardReason, true, fallback);
+  }
+
+  /**
+   * Stale-while-revalidate: the stale entry answers now, and one refresh is started unless one
+   * is under way (a flight on this sidecar, or another sidecar's lease).
+   */
+  private async serveWhileRefreshing(keyed: Keyed, entry: ProxyEntry, ageSeconds: number | null): Promise<Response> {
+    if (this.flights.joinable(keyed.key) === null) {
+      const lease = await this.options.cache.coalescer.tryLease(keyed.key, this.options.cache.leasePolicy.defaultTtlMs);
+      if (lease !== null && this.flights.joinable(keyed.key) === null) {
+        const flight = new Flight<FlightResult>(this.options.maxResponseBytes);
+        this.flights.add(keyed.key, flight);
+        void this.drive(keyed, flight, lease);
+      } else if (lease !== null) {
+        void this.options.cache.releaseLease(keyed.key, lease.token, 0).catch(() => {});
+      }
+    }
+    return this.staleAnswer(keyed, entry, ageSeconds, `${CACHE_STATUS}; hit; stale; detail=revalidating`);
+  }
+
+  /** A stale entry, disclosed: X-Cache STALE, Cache-Status saying why, and its Age. */
+  private staleAnswer(keyed: Keyed, entry: ProxyEntry, ageSeconds: number | null, cacheStatus: string): Response {
+    this.options.metrics.recordRequest(keyed.route.endpoint, keyed.model, "stale");
+    this.options.metrics.recordSaved(entry.model ?? keyed.model, entry.usage);
+    const headers = new Headers(entry.headers as [string, string][]);
+    headers.set("cache-status", cacheStatus);
+    headers.set("x-cache", "STALE");
+    headers.set("x-cache-key", keyed.key);
+    if (ageSeconds !== null) headers.set("age", String(Math.floor(ageSeconds)));
+    return new Response(entry.body, { status: entry.status, headers });
+  }
+
+  /** Stale-if-error: the upstream failed (`status` 429 or 5xx, or no answer at all). */
+  private staleOnError(keyed: Keyed, fallback: StaleFallback, status: number | string): Response {
+    return this.staleAnswer(keyed, fallback.entry, fallback.ageSeconds, `${CACHE_STATUS}; fwd=stale; fwd-status=${status}`);
   }
 
   private hit(keyed: Keyed, entry: ProxyEntry, ageSeconds: number | null, collapsed = false): Response {
@@ -281,7 +338,7 @@ export class CachingProxy {
     });
     const entry: ProxyEntry = { status: response.status, headers, stream: keyed.stream, model: verdict.model ?? keyed.model, usage: verdict.usage, body: UTF8.decode(bodyBytes) };
     try {
-      await this.options.cache.storeKey(keyed.key, keyed.route.endpoint, encodeEntry(entry), keyed.controls.ttlSeconds ?? undefined, lease?.token);
+      await this.options.cache.storeKey(keyed.key, keyed.route.endpoint, encodeEntry(entry), { ttlSeconds: keyed.controls.ttlSeconds ?? undefined, leaseToken: lease?.token });
       return true;
     } catch (error) {
       if (error instanceof LeaseConflictError) {
@@ -300,7 +357,7 @@ export class CachingProxy {
    * arrive; a non-streamed one gets the whole answer at once, with Cache-Status saying whether
    * it was stored.
    */
-  private async follow(request: Request, keyed: Keyed, flight: Flight<FlightResult>, forwardReason: string, collapsed: boolean): Promise<Response> {
+  private async follow(request: Request, keyed: Keyed, flight: Flight<FlightResult>, forwardReason: string, collapsed: boolean, fallback: StaleFallback | null = null): Promise<Response> {
     const status = (head: FlightHead, result: FlightResult | null): Headers => {
       let value = `${CACHE_STATUS}; fwd=${forwardReason}; fwd-status=${head.status}`;
       if (collapsed) value += "; collapsed";
@@ -325,9 +382,10 @@ export class CachingProxy {
       });
       request.signal.addEventListener("abort", () => leave(), { once: true });
       const head = await flight.head();
-      if (head instanceof Error) {
+      if (head instanceof Error || (fallback !== null && isUpstreamFailure(head.status))) {
         leave();
-        return failureResponse(keyed, head);
+        if (fallback !== null) return this.staleOnError(keyed, fallback, head instanceof Error ? failureStatus(head) : head.status);
+        return failureResponse(keyed, head as Error);
       }
       return new Response(body, { status: head.status, headers: status(head, null) });
     }
@@ -345,9 +403,10 @@ export class CachingProxy {
     );
     const failure = await done.promise;
     leave();
-    if (failure !== null) return failureResponse(keyed, failure);
+    if (failure !== null) return fallback !== null ? this.staleOnError(keyed, fallback, failureStatus(failure)) : failureResponse(keyed, failure);
     const head = await flight.head();
-    if (head instanceof Error) return failureResponse(keyed, head);
+    if (head instanceof Error) return fallback !== null ? this.staleOnError(keyed, fallback, failureStatus(head)) : failureResponse(keyed, head);
+    if (fallback !== null && isUpstreamFailure(head.status)) return this.staleOnError(keyed, fallback, head.status);
     return new Response(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), { status: head.status, headers: status(head, flight.result) });
   }
 
@@ -477,6 +536,11 @@ function upstreamFailure(protocol: Protocol, error: unknown, headers: Headers): 
   if (error instanceof UpstreamError) return errorResponse(protocol, error.status, error.code, error.message, headers);
   const message = error instanceof Error ? error.message : String(error);
   return errorResponse(protocol, 502, "upstream_broken", `the upstream's answer broke off before its end (${message})`, headers);
+}
+
+/** The status a failed upstream call is answered with: 502 unreachable or broken, 504 timed out. */
+function failureStatus(error: Error): number {
+  return error instanceof UpstreamError ? error.status : 502;
 }
 
 function failureResponse(keyed: Keyed, error: Error): Response {
