@@ -49,6 +49,16 @@
  *                          or a restart with deadline(P) < F.start and F.restored <= W.invoke.
  *                          (W cleared X's memory copy and Redis no longer had P to give back.)
  * Misses are never violations: a cache may forget. Failed lookups are counted, not checked.
+ *
+ * Leases (a coalesced lookup L handed a lease, then a store P under its token, both through
+ * sidecar X):
+ * - voided-value-served:   a lookup returned the value of a store that answered 409: a refused
+ *                          store must never take effect.
+ * - lease-outlived-removal: P was acknowledged although a removal W of its key (a DELETE or a
+ *                          matching invalidation) began after L completed and completed before P
+ *                          began, and W either reached Redis (complete) while the lease was a
+ *                          Redis one, or ran on X itself (complete or memory-only). Such a W
+ *                          voids the lease, so P's value may be the one W meant to remove.
  */
 import { keysWritten, type Fault, type History, type LogicalKey, type LookupOp, type Operation, type StoreOp } from "./history.ts";
 
@@ -77,7 +87,9 @@ export type Rule =
   | "stale-after-own-write"
   | "stale-after-other-write"
   | "stale-after-restart"
-  | "stale-after-own-local-write";
+  | "stale-after-own-local-write"
+  | "voided-value-served"
+  | "lease-outlived-removal";
 
 export interface Violation {
   readonly rule: Rule;
@@ -329,6 +341,10 @@ export function checkHistory(history: History, bounds: Bounds = DEFAULT_BOUNDS):
       report("wrong-key", `the value was stored for ${store.key}, not ${lookup.key}`, store);
       continue;
     }
+    if (store.outcome === "conflict") {
+      report("voided-value-served", `store #${store.id} was refused (409) under its lease, yet its value was served`, store);
+      continue;
+    }
     if (store.invoke > lookup.complete) {
       report("value-from-future", `the store was invoked at ${ms(store.invoke)}, after the lookup completed at ${ms(lookup.complete)}`, store);
       continue;
@@ -388,5 +404,37 @@ export function checkHistory(history: History, bounds: Bounds = DEFAULT_BOUNDS):
       );
     }
   }
+  violations.push(...checkLeases(history, index));
   return { counts: count(history), checkedHits, violations };
+}
+
+/** The lease rules of the header: every acknowledged store under a lease against the removals of its key. */
+function checkLeases(history: History, index: Map<LogicalKey, KeyIndex>): Violation[] {
+  const lookups = new Map<number, LookupOp>();
+  for (const operation of history.operations) if (operation.kind === "lookup" && operation.lease !== undefined) lookups.set(operation.id, operation);
+  const violations: Violation[] = [];
+  for (const store of history.operations) {
+    if (store.kind !== "store" || store.leaseOf === undefined || (store.outcome !== "redis" && store.outcome !== "memory")) continue;
+    const grant = lookups.get(store.leaseOf);
+    const keyIndex = index.get(store.key);
+    if (grant === undefined || keyIndex === undefined) continue;
+    const removal = keyIndex.operations.find(
+      (op) =>
+        (op.kind === "delete" || op.kind === "invalidate") &&
+        op.invoke > grant.complete &&
+        op.complete < store.invoke &&
+        ((op.outcome === "complete" && grant.lease === "redis") || (op.sidecar === grant.sidecar && op.outcome !== "failed")),
+    );
+    if (removal === undefined) continue;
+    violations.push({
+      rule: "lease-outlived-removal",
+      key: store.key,
+      lookup: grant,
+      store,
+      witness: removal,
+      reason: `the ${grant.lease} lease was handed out at ${ms(grant.complete)}; ${describe(removal)} removed the key between ${ms(removal.invoke)} and ${ms(removal.complete)}; store #${store.id} under the lease began at ${ms(store.invoke)} and was acknowledged`,
+      ...excerpt(history, keyIndex, grant, [store, removal, grant]),
+    });
+  }
+  return violations;
 }

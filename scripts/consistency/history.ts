@@ -24,8 +24,9 @@ interface Timed {
  *   Redis write may have timed out on the client side and still land later).
  * - `failed`: any other answer; its Redis write may still land later.
  * - `unknown`: no answer (connection error or client timeout); it may take effect at any time.
+ * - `conflict`: a store under a lease answered 409: it must never take effect.
  */
-export type StoreOutcome = "redis" | "memory" | "failed" | "unknown";
+export type StoreOutcome = "redis" | "memory" | "failed" | "unknown" | "conflict";
 
 export interface StoreOp extends Timed {
   readonly kind: "store";
@@ -33,6 +34,8 @@ export interface StoreOp extends Timed {
   /** Unique per store, so a lookup's answer names the store that produced it. */
   readonly value: string;
   readonly outcome: StoreOutcome;
+  /** For a store under a lease: the id of the coalesced lookup that was handed the lease. */
+  readonly leaseOf?: number;
 }
 
 export interface LookupOp extends Timed {
@@ -44,6 +47,8 @@ export interface LookupOp extends Timed {
   /** For a hit: the response as received, shown when it names no store. */
   readonly raw?: string;
   readonly tier?: string;
+  /** A coalesced lookup that was handed a lease: which store keeps it (tokens say: r… Redis, m… memory). */
+  readonly lease?: "redis" | "memory";
 }
 
 /**

@@ -22,6 +22,11 @@ const COLD_SHARE = 0.3;
 /** Pause of the cold writer between two writes, in ms, normally and while a fault is under way. */
 const COLD_WRITE_GAP_MS: readonly [number, number] = [150, 750];
 const FAULT_WRITE_GAP_MS: readonly [number, number] = [20, 80];
+/** Share of the clients' hot and warm operations that read through a lease (coalesced lookup, then a store under its token). */
+const LEASED_SHARE = 0.12;
+/** Longest a leased client waits for another's answer, and the "LLM call" it then makes. */
+const LEASE_WAIT_MS: readonly [number, number] = [0, 300];
+const LLM_CALL_MS: readonly [number, number] = [0, 60];
 
 export interface KeySpace {
   readonly keys: readonly LogicalKey[];
@@ -104,6 +109,10 @@ async function runClient(options: WorkloadOptions, client: number, random: Rando
     }
     const key = share < COLD_SHARE + HOT_SHARE ? random.pick(space.hot) : random.pick(space.warm);
     const roll = random.next();
+    if (roll < LEASED_SHARE) {
+      await leasedReadThrough(ctx, sidecar, key, `c${client}-${seq++}`, random);
+      continue;
+    }
     if (roll < 0.5) {
       await lookup(ctx, sidecar, key);
       continue;
@@ -154,6 +163,10 @@ function timing(ctx: Context, sidecar: number, answer: Exchange, id: number) {
 async function lookup(ctx: Context, sidecar: number, key: LogicalKey): Promise<void> {
   const id = ctx.issue();
   const answer = await exchange(ctx.options.clock, `${ctx.options.sidecars[sidecar]}/cache/lookup`, { method: "POST", body: ctx.options.space.parts(key) });
+  ctx.record(lookupOf(ctx, sidecar, key, answer, id));
+}
+
+function lookupOf(ctx: Context, sidecar: number, key: LogicalKey, answer: Exchange, id: number): LookupOp {
   const base = { kind: "lookup", key, ...timing(ctx, sidecar, answer, id) } as const;
   const hit = field(answer.body, "hit");
   let operation: LookupOp;
@@ -171,19 +184,40 @@ async function lookup(ctx: Context, sidecar: number, key: LogicalKey): Promise<v
       tier: typeof tier === "string" ? tier : undefined,
     };
   }
-  ctx.record(operation);
+  return operation;
 }
 
-async function store(ctx: Context, sidecar: number, key: LogicalKey, value: string): Promise<void> {
+async function store(ctx: Context, sidecar: number, key: LogicalKey, value: string, lease?: { token: string; grantedBy: number }): Promise<void> {
   const id = ctx.issue();
-  const body = { ...ctx.options.space.parts(key), response: { v: value } };
+  const body = { ...ctx.options.space.parts(key), response: { v: value }, ...(lease === undefined ? {} : { lease_token: lease.token }) };
   const answer = await exchange(ctx.options.clock, `${ctx.options.sidecars[sidecar]}/cache/store`, { method: "POST", body });
   const tiers = field(answer.body, "tiers");
   let outcome: StoreOp["outcome"];
   if (answer.status === null) outcome = "unknown";
+  else if (answer.status === 409 && lease !== undefined) outcome = "conflict";
   else if (answer.status !== 201 || !Array.isArray(tiers)) outcome = "failed";
   else outcome = tiers.includes("redis") ? "redis" : "memory";
-  ctx.record({ kind: "store", key, value, outcome, ...timing(ctx, sidecar, answer, id) });
+  ctx.record({ kind: "store", key, value, outcome, ...timing(ctx, sidecar, answer, id), ...(lease === undefined ? {} : { leaseOf: lease.grantedBy }) });
+}
+
+/**
+ * The read-through an app does with leases: a coalesced lookup; on a lease, "call the LLM"
+ * (a short pause) and store under the token through the same sidecar (a memory lease is that
+ * sidecar's alone). Hits and collapsed hits are checked like any lookup.
+ */
+async function leasedReadThrough(ctx: Context, sidecar: number, key: LogicalKey, value: string, random: Random): Promise<void> {
+  const id = ctx.issue();
+  const body = { ...ctx.options.space.parts(key), coalesce: { wait_ms: random.int(...LEASE_WAIT_MS), lease_ttl_ms: 5000 } };
+  const answer = await exchange(ctx.options.clock, `${ctx.options.sidecars[sidecar]}/cache/lookup`, { method: "POST", body });
+  const operation = lookupOf(ctx, sidecar, key, answer, id);
+  const token = field(field(answer.body, "lease"), "token");
+  if (operation.outcome !== "miss" || typeof token !== "string") {
+    ctx.record(operation);
+    return;
+  }
+  ctx.record({ ...operation, lease: token.startsWith("r") ? "redis" : "memory" });
+  await Bun.sleep(random.int(...LLM_CALL_MS));
+  await store(ctx, sidecar, key, value, { token, grantedBy: id });
 }
 
 async function remove(ctx: Context, sidecar: number, key: LogicalKey): Promise<void> {

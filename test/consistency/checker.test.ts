@@ -385,3 +385,33 @@ describe("report", () => {
     expect(full).toContain("(2 more inputs)");
   });
 });
+
+describe("leases", () => {
+  const granted = (sidecar: number, invoke: number, complete: number, lease: "redis" | "memory" = "redis"): LookupOp => ({ ...miss(sidecar, invoke, complete), lease });
+  const leased = (grant: LookupOp, value: string, invoke: number, complete: number, outcome: StoreOp["outcome"] = "redis"): StoreOp => ({ ...store(value, grant.sidecar, invoke, complete, outcome), leaseOf: grant.id });
+
+  test("a store under a lease acknowledged after a removal of its key that began once the lease was out is flagged", () => {
+    const grant = granted(0, 0, 10);
+    expect(rules([grant, remove(1, 20, 30), leased(grant, "l1", 40, 50)])).toEqual(["lease-outlived-removal"]);
+    expect(rules([grant, invalidate(2, 20, 30), leased(grant, "l2", 40, 50)])).toEqual(["lease-outlived-removal"]);
+  });
+
+  test("not when the store was refused (409), when the removal overlaps the grant or the store, or when it did not reach Redis elsewhere", () => {
+    const grant = granted(0, 0, 10);
+    expect(rules([grant, remove(1, 20, 30), leased(grant, "l3", 40, 50, "conflict")])).toEqual([]);
+    expect(rules([grant, remove(1, 5, 30), leased(grant, "l4", 40, 50)])).toEqual([]);
+    expect(rules([grant, remove(1, 20, 45), leased(grant, "l5", 40, 50)])).toEqual([]);
+    expect(rules([grant, remove(1, 20, 30, "memory"), leased(grant, "l6", 40, 50)])).toEqual([]);
+  });
+
+  test("a memory lease is voided only by removals on its own sidecar, but by a memory-only one there too", () => {
+    const grant = granted(0, 0, 10, "memory");
+    expect(rules([grant, remove(1, 20, 30), leased(grant, "l7", 40, 50, "memory")])).toEqual([]);
+    expect(rules([grant, remove(0, 20, 30, "memory"), leased(grant, "l8", 40, 50, "memory")])).toEqual(["lease-outlived-removal"]);
+  });
+
+  test("the value of a refused store is never served", () => {
+    const grant = granted(0, 0, 10);
+    expect(rules([grant, leased(grant, "l9", 20, 30, "conflict"), read("l9", 1, 40, 50)])).toEqual(["voided-value-served"]);
+  });
+});
