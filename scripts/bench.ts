@@ -14,9 +14,10 @@ import { compression } from "./bench/scenarios/compression.ts";
 import { memoryHit, monitorCost, redisHit } from "./bench/scenarios/http.ts";
 import { invalidation } from "./bench/scenarios/invalidation.ts";
 import { metricsScale } from "./bench/scenarios/metrics-scale.ts";
+import { herdDataPlane, herdProxy } from "./bench/scenarios/herd.ts";
 import { proxyHit, proxyMiss, proxyStreamTtfb } from "./bench/scenarios/proxy.ts";
 
-const SCENARIOS: Scenario[] = [memoryHit, redisHit, monitorCost, metricsScale, invalidation, binary, compression, proxyHit, proxyMiss, proxyStreamTtfb];
+const SCENARIOS: Scenario[] = [memoryHit, redisHit, monitorCost, metricsScale, invalidation, binary, compression, proxyHit, proxyMiss, proxyStreamTtfb, herdDataPlane, herdProxy];
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {

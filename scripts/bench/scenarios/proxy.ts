@@ -61,7 +61,7 @@ const CLIENT_TIMEOUT_MS = 60_000;
 // Processes
 // ---------------------------------------------------------------------------------------------
 
-interface MockProcess {
+export interface MockProcess {
   readonly url: string;
   readonly openaiBaseUrl: string;
   readonly child: Child;
@@ -70,7 +70,7 @@ interface MockProcess {
 }
 
 /** Starts the mock LLM in its own process on `core` and reads the URLs it prints. */
-async function startMock(core: string): Promise<MockProcess> {
+export async function startMock(core: string): Promise<MockProcess> {
   const child = Bun.spawn(["taskset", "-c", core, BUN, "scripts/bench/servers/mock-llm.ts"], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" },
     stdout: "pipe",
