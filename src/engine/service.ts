@@ -169,7 +169,7 @@ export class ResponseCache {
     const now = this.now();
     const local = this.memory.get(key);
     if (local !== undefined) {
-      this.monitor.recordOperation("get", Bun.nanoseconds() - started, "memory");
+      this.monitor.recordOperation("get", Bun.nanoseconds() - started, "memory", operation);
       return { hit: true, key, json: local.json, tier: "memory", ageSeconds: (now - local.storedAt) / 1000 };
     }
     const since = this.guard.begin();
@@ -180,10 +180,10 @@ export class ResponseCache {
       if (this.guard.mayPromote(key, since)) {
         this.memory.set(key, remote.json, this.coherence.memoryExpiry(expiresAt, this.now()), Number.isNaN(remote.storedAt) ? now : remote.storedAt);
       }
-      this.monitor.recordOperation("get", Bun.nanoseconds() - started, "redis");
+      this.monitor.recordOperation("get", Bun.nanoseconds() - started, "redis", operation);
       return { hit: true, key, json: remote.json, tier: "redis", ageSeconds: Number.isNaN(remote.storedAt) ? null : (now - remote.storedAt) / 1000 };
     }
-    this.monitor.recordOperation("get", Bun.nanoseconds() - started, null);
+    this.monitor.recordOperation("get", Bun.nanoseconds() - started, null, operation);
     return { hit: false, key };
   }
 
@@ -221,7 +221,7 @@ export class ResponseCache {
         this.coherence.announceKey(key, now);
       }
     });
-    this.monitor.recordOperation("set", Bun.nanoseconds() - started);
+    this.monitor.recordOperation("set", Bun.nanoseconds() - started, undefined, operation);
     if (tiers.length === 0) {
       throw new NotStoredError(
         this.memory.enabled ? "the response does not fit the memory tier and Redis is unavailable" : "the memory tier is disabled and Redis is unavailable",
