@@ -68,6 +68,8 @@ export const ConfigSchema = Type.Object({
   proxyTimeoutMs: PositiveInt(3_600_000),
   /** Longest silence between two pieces of an upstream's body. */
   proxyIdleTimeoutMs: PositiveInt(3_600_000),
+  /** Dollars per million input and output tokens, by model name as requests give it; empty: no prices. */
+  modelPrices: Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.Object({ input: Type.Number({ minimum: 0 }), output: Type.Number({ minimum: 0 }) })),
 });
 
 export type Config = Static<typeof ConfigSchema>;
