@@ -50,6 +50,7 @@ beforeAll(async () => {
       PATH: process.env.PATH ?? "",
       PORT: String(port),
       LOG_LEVEL: "warn",
+      INSTANCE_ID: "checkout-api-7f9c",
       API_KEY,
       REDIS_URL: redis.url,
       PROXY_OPENAI_URL: mock.openaiBaseUrl,
@@ -161,6 +162,7 @@ describe("the dashboard in the built binary", () => {
     expect(await text("#memory")).toContain("of 60");
     expect(await text("#recommendations")).toContain("Low invalidation efficiency");
     expect(await text("#kpi-money")).toMatch(/^\$\d/);
+    expect(await text("#meta")).toContain("checkout-api-7f9c");
     expect(Number((await text("#kpi-calls")).replace(/,/g, ""))).toBeGreaterThan(0);
 
     expect(seen.errors).toEqual([]);
