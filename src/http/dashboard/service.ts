@@ -38,6 +38,7 @@ export class DashboardService {
     const savings = this.tokenSavings();
     const proxySection = proxy === undefined ? null : proxyTraffic(proxy);
     const invalidations = monitor.invalidations;
+    const minutes = invalidations.perMinute();
     return {
       timestamp: new Date(timeSeries.takenAt).toISOString(),
       instance_id: this.options.instanceId,
@@ -59,8 +60,8 @@ export class DashboardService {
         by_model: savings,
       },
       invalidations: {
-        time: invalidations.perMinute().map(({ start }) => start / 1000),
-        count: invalidations.perMinute().map(({ count }) => count),
+        time: minutes.map(({ start }) => start / 1000),
+        count: minutes.map(({ count }) => count),
         last_hour: invalidations.lastHour(),
         total: invalidations.total,
         alert_level: invalidations.alertLevel(),
@@ -98,13 +99,18 @@ function series({ slices, sliceMs, takenAt }: TimeSeries): DashboardSeries {
     misses: column((slice) => slice.misses),
     hit_rate: column((slice) => hitRate(slice.memoryHits + slice.redisHits, slice.misses)),
     requests_per_second: column((slice) => round(slice.operations / seconds(slice.start), 3)),
-    lookup_p50: column((slice) => slice.lookup?.p50 ?? null),
-    lookup_p95: column((slice) => slice.lookup?.p95 ?? null),
-    lookup_p99: column((slice) => slice.lookup?.p99 ?? null),
-    store_p50: column((slice) => slice.store?.p50 ?? null),
-    store_p95: column((slice) => slice.store?.p95 ?? null),
-    store_p99: column((slice) => slice.store?.p99 ?? null),
+    lookup_p50: column((slice) => figures(slice.lookup?.p50)),
+    lookup_p95: column((slice) => figures(slice.lookup?.p95)),
+    lookup_p99: column((slice) => figures(slice.lookup?.p99)),
+    store_p50: column((slice) => figures(slice.store?.p50)),
+    store_p95: column((slice) => figures(slice.store?.p95)),
+    store_p99: column((slice) => figures(slice.store?.p99)),
   };
+}
+
+/** Four significant figures: the percentiles are only within 1%, and 60 × 6 of them are sent every few seconds. */
+function figures(seconds: number | undefined): number | null {
+  return seconds === undefined ? null : Number(seconds.toPrecision(4));
 }
 
 function operationRow({ operation, memoryHits, redisHits, misses, stores }: OperationTraffic): DashboardOperation {
