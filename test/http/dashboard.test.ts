@@ -112,7 +112,7 @@ describe("GET /dashboard/data", () => {
 describe("what the proxy saved", () => {
   let proxy: ProxyHarness;
   beforeAll(async () => {
-    proxy = await startProxy({ modelPrices: { "gpt-4o-mini": { input: 0.15, output: 0.6 } } });
+    proxy = await startProxy({ modelPrices: { "gpt-4o-mini": { input: 0.15, output: 0.6 } }, proxySampledRequests: "bypass" });
   });
   afterAll(() => proxy.close());
 
@@ -129,6 +129,8 @@ describe("what the proxy saved", () => {
       }
     }
     expect(saved.input).toBeGreaterThan(0);
+    // Sampled above temperature 0 with PROXY_SAMPLED_REQUESTS=bypass: sent upstream, the cache unused.
+    await openai.chat.completions.create({ model: "gpt-4o", temperature: 0.7, messages: [{ role: "user", content: "hi" }] });
     const body = await data(proxy.t, {});
     const mini = body.savings.by_model.find((row) => row.model === "gpt-4o-mini")!;
     expect(mini).toMatchObject({ model: "gpt-4o-mini", input_tokens: saved.input, output_tokens: saved.output });
@@ -136,10 +138,10 @@ describe("what the proxy saved", () => {
     // gpt-4o has no price: its tokens count, its money is unknown.
     expect(body.savings.by_model.find((row) => row.model === "gpt-4o")!.dollars).toBeNull();
     expect(body.savings.dollars!).toBeCloseTo(mini.dollars!, 12);
-    expect(body.proxy!.endpoints).toEqual([{ endpoint: "openai.chat.completions", requests: 5, hits: 3, misses: 2, bypass: 0, hit_rate: 60 }]);
+    expect(body.proxy!.endpoints).toEqual([{ endpoint: "openai.chat.completions", requests: 6, hits: 3, misses: 2, bypass: 1, hit_rate: 50 }]);
     expect(body.proxy!.models).toEqual([
+      { model: "gpt-4o", requests: 3, hits: 1, hit_rate: 33.33 },
       { model: "gpt-4o-mini", requests: 3, hits: 2, hit_rate: 66.67 },
-      { model: "gpt-4o", requests: 2, hits: 1, hit_rate: 50 },
     ]);
     expect(body.operations[0]).toMatchObject({ operation: "openai.chat.completions", lookups: 5, memory_hits: 3, misses: 2, stores: 2 });
     expect(body.savings.upstream_calls_avoided).toBe(3);

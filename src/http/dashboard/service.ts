@@ -136,10 +136,12 @@ function proxyTraffic(proxy: ProxyMetrics): NonNullable<DashboardData["proxy"]> 
   }
   for (const row of endpoints.values()) row.hit_rate = hitRate(row.hits, row.requests - row.hits);
   for (const row of models.values()) row.hit_rate = hitRate(row.hits, row.requests - row.hits);
-  const busiest = <T extends { requests: number }>(rows: Iterable<T>) => [...rows].sort((a, b) => b.requests - a.requests);
+  // Busiest first; equal ones by name, so the order does not depend on arrival.
+  const busiest = <T extends { requests: number }>(rows: Iterable<T>, name: (row: T) => string) =>
+    [...rows].sort((a, b) => b.requests - a.requests || name(a).localeCompare(name(b)));
   return {
-    endpoints: busiest(endpoints.values()),
-    models: busiest(models.values()).slice(0, TOP),
+    endpoints: busiest(endpoints.values(), (row) => row.endpoint),
+    models: busiest(models.values(), (row) => row.model).slice(0, TOP),
     collapsed: proxy.collapsedSeries().reduce((sum, { count }) => sum + count, 0),
     not_stored: proxy.notStoredSeries().reduce((sum, { count }) => sum + count, 0),
   };
