@@ -3,7 +3,7 @@ export {};
 /**
  * Smoke-tests a built binary: starts it on a free loopback port, checks /health, /docs,
  * /docs/json, a store and lookup (bodies read by the compiled auth step), a request without a
- * key refused before its body is read, /internal/cache/status, and the caching proxy (a chat
+ * key refused before its body is read, /dashboard with its data, /internal/cache/status, and the caching proxy (a chat
  * completion, plain and streamed, missed then hit, against a small upstream started here, and a
  * call without the sidecar key refused); sends SIGTERM and expects
  * exit code 0, nothing on stderr and only JSON log lines on stdout.
@@ -74,6 +74,14 @@ try {
   const refused = await fetch(`${base}/cache/lookup`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
   if (refused.status !== 401) fail(`a request without a key and with a bad body answered ${refused.status}, not 401`);
   console.log("smoke: store 201, lookup hit, no key 401 before the body");
+
+  const page = await (await fetch(`${base}/dashboard`)).text();
+  if (!page.includes('src="dashboard/uplot.js"')) fail("/dashboard does not load the embedded chart library");
+  const uplot = await fetch(`${base}/dashboard/uplot.js`);
+  if (uplot.status !== 200 || !(await uplot.text()).includes("uPlot")) fail("/dashboard/uplot.js is not served from the binary");
+  const dashboard = (await (await fetch(`${base}/dashboard/data`, { headers: { "x-api-key": "smoke-test-key" } })).json()) as { operations?: { operation: string; lookups: number }[] };
+  if (dashboard.operations?.[0]?.operation !== "smoke") fail("/dashboard/data does not count the smoke lookup");
+  console.log("smoke: /dashboard, its chart library and its data 200");
 
   const status = await fetch(`${base}/internal/cache/status`, { headers: { "x-api-key": "smoke-test-key" } });
   const body = (await status.json()) as { memory?: { status?: string } };

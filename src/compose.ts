@@ -52,6 +52,7 @@ export async function composeSidecar(config: Config, logger: Logger, options: { 
     version: options.version,
     startedAt: options.startedAt,
     proxyMetrics: config.proxyEnabled ? proxyMetrics : undefined,
+    modelPrices: config.modelPrices,
   });
   const proxy = config.proxyEnabled ? wireProxy(config, logger, cache, proxyMetrics, bodyBudget) : null;
   const fetch: Sidecar["fetch"] =

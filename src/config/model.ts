@@ -74,6 +74,8 @@ export const ConfigSchema = Type.Object({
   /** Longest silence between two pieces of an upstream's body. */
   proxyIdleTimeoutMs: PositiveInt(3_600_000),
   proxyCoalesceWaitMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
+  /** Dollars per million input and output tokens, by model name as requests give it; empty: no prices. */
+  modelPrices: Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.Object({ input: Type.Number({ minimum: 0 }), output: Type.Number({ minimum: 0 }) })),
 });
 
 export type Config = Static<typeof ConfigSchema>;

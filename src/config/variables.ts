@@ -258,6 +258,28 @@ const fieldList: { accepted: string; parse: Parser<string[]> } = {
   parse: (raw) => [...new Set(raw.split(",").map((field) => field.trim()).filter((field) => field !== ""))],
 };
 
+const PRICE = /^\d{1,7}(\.\d{1,6})?$/;
+
+/** Dollars per million input and output tokens, per model, for what the dashboard says the cache saved. */
+const priceList: { accepted: string; parse: Parser<Record<string, { input: number; output: number }>> } = {
+  accepted: "comma-separated model=input/output pairs in dollars per million tokens, e.g. gpt-4o-mini=0.15/0.6,claude-sonnet-4-5=3/15",
+  parse(raw, name) {
+    const prices: [string, { input: number; output: number }][] = [];
+    for (const pair of raw.split(",")) {
+      if (pair.trim() === "") continue;
+      // Model names may hold "/" and ":" (org/model:tag), so the price is what follows the last "=".
+      const at = pair.lastIndexOf("=");
+      const model = pair.slice(0, Math.max(at, 0)).trim();
+      const [input = "", output = "", ...extra] = pair.slice(at + 1).split("/").map((part) => part.trim());
+      if (at < 0 || model === "" || model.length > 128) throw new ConfigError(name, `"${pair.trim().slice(0, 40)}" does not start with a model name of 1 to 128 characters and "="`, priceList.accepted);
+      if (!PRICE.test(input) || !PRICE.test(output) || extra.length > 0) throw new ConfigError(name, `the price of "${model}" is not input/output, two numbers of at least 0`, priceList.accepted);
+      if (prices.some(([known]) => known === model)) throw new ConfigError(name, `"${model}" is priced twice`, priceList.accepted);
+      prices.push([model, { input: Number(input), output: Number(output) }]);
+    }
+    return Object.fromEntries(prices);
+  },
+};
+
 /** Every variable the service reads: the single source for parsing, `--help` and the README table. */
 const DEFINITIONS: readonly Definition[] = [
   { name: "PORT", field: "port", description: "TCP port to listen on (0 picks a free one)", defaultValue: "8080", type: integer },
@@ -306,6 +328,7 @@ const DEFINITIONS: readonly Definition[] = [
   { name: "PROXY_TIMEOUT_MS", field: "proxyTimeoutMs", description: "Longest wait for an upstream's response headers before a 504", defaultValue: "600000", type: integer },
   { name: "PROXY_COALESCE_WAIT_MS", field: "proxyCoalesceWaitMs", description: "With Redis: how long a proxy miss waits for an identical request that another sidecar is already sending upstream, before sending its own (0: no waiting across sidecars)", defaultValue: "30000", type: integer },
   { name: "PROXY_STALE_IF_ERROR_SECONDS", field: "proxyStaleIfErrorSeconds", description: "When the upstream answers 429 or 5xx, times out or cannot be reached, serve a stale entry at most this far past its TTL (a request's Cache-Control: stale-if-error=N overrides); 0: only on request", defaultValue: "0", type: integer },
+  { name: "MODEL_PRICES", field: "modelPrices", description: "Prices per model, so the dashboard shows the money the cache saved (unset: tokens only)", defaultValue: undefined, type: priceList, whenUnset: () => ({}) },
   { name: "PROXY_IDLE_TIMEOUT_MS", field: "proxyIdleTimeoutMs", description: "Longest silence inside an upstream's body before the answer is cut off", defaultValue: "300000", type: integer },
 ];
 

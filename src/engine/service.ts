@@ -323,7 +323,7 @@ export class ResponseCache {
     if (local !== undefined) {
       const fresh = local.freshUntil > now;
       if (fresh || now - local.freshUntil <= maxStaleMs) {
-        this.monitor.recordOperation("get", Bun.nanoseconds() - started, "memory");
+        this.monitor.recordOperation("get", Bun.nanoseconds() - started, "memory", operation);
         const hit: LookupResult = { hit: true, key, json: local.json, tier: "memory", ageSeconds: (now - local.storedAt) / 1000 };
         if (!fresh) markStale(hit, now - local.freshUntil);
         return hit;
@@ -340,13 +340,13 @@ export class ResponseCache {
         if (fresh && this.guard.mayPromote(key, since)) {
           this.memory.set(key, remote.json, this.coherence.memoryExpiry(freshUntil, this.now()), Number.isNaN(remote.storedAt) ? now : remote.storedAt);
         }
-        this.monitor.recordOperation("get", Bun.nanoseconds() - started, "redis");
+        this.monitor.recordOperation("get", Bun.nanoseconds() - started, "redis", operation);
         const hit: LookupResult = { hit: true, key, json: remote.json, tier: "redis", ageSeconds: Number.isNaN(remote.storedAt) ? null : (now - remote.storedAt) / 1000 };
         if (!fresh) markStale(hit, now - freshUntil);
         return hit;
       }
     }
-    this.monitor.recordOperation("get", Bun.nanoseconds() - started, null);
+    this.monitor.recordOperation("get", Bun.nanoseconds() - started, null, operation);
     return { hit: false, key };
   }
 
@@ -404,7 +404,7 @@ export class ResponseCache {
       }
     });
     if (leaseToken !== undefined) this.coalescer.forget(leaseToken);
-    this.monitor.recordOperation("set", Bun.nanoseconds() - started);
+    this.monitor.recordOperation("set", Bun.nanoseconds() - started, undefined, operation);
     if (tiers.length > 0) this.coalescer.stored(key, json, now);
     if (tiers.length === 0) {
       throw new NotStoredError(

@@ -1,6 +1,8 @@
 import { Elysia } from "elysia";
 import { ApiKeyVerifier, authPlugin } from "./auth/plugin.ts";
 import { cacheController } from "./cache/routes.ts";
+import { dashboardController } from "./dashboard/routes.ts";
+import { DashboardService, type ModelPrices } from "./dashboard/service.ts";
 import type { ResponseCache } from "../engine/service.ts";
 import { docsController } from "./docs/routes.ts";
 import { BodyBudget, readJsonBody, type BodyLimits } from "./body.ts";
@@ -24,6 +26,8 @@ export interface AppDependencies {
   readonly bodyBudget?: BodyBudget;
   /** The caching proxy's counters, exported on /metrics when the proxy is on. */
   readonly proxyMetrics?: ProxyMetrics;
+  /** Dollars per million tokens by model (MODEL_PRICES), for the dashboard's savings; unset: none. */
+  readonly modelPrices?: ModelPrices;
   readonly instanceId: string;
   readonly version: string;
   readonly startedAt?: number;
@@ -38,6 +42,19 @@ function featureRoutes(deps: AppDependencies, limits: BodyLimits) {
     .use(healthController(deps.cache, deps.version, deps.startedAt ?? Date.now()))
     .use(cacheController(deps.cache, auth))
     .use(managementController(management, auth))
+    .use(
+      dashboardController(
+        new DashboardService({
+          management,
+          monitor: deps.cache.monitor,
+          proxy: deps.proxyMetrics,
+          prices: deps.modelPrices ?? {},
+          instanceId: deps.instanceId,
+          version: deps.version,
+        }),
+        auth,
+      ),
+    )
     .use(prometheusController({ cache: deps.cache, monitor: deps.cache.monitor, instanceId: deps.instanceId, version: deps.version, proxy: deps.proxyMetrics }));
 }
 

@@ -108,6 +108,17 @@ export class InvalidationLog {
     return sumSince(this.minuteCounts, this.minuteEpochs, Math.floor(this.now() / MINUTE_MS) - 59);
   }
 
+  /** Invalidations in each minute of the last hour, oldest first; `start` in ms since the epoch. O(60). */
+  perMinute(): { start: number; count: number }[] {
+    const newest = Math.floor(this.now() / MINUTE_MS);
+    const out: { start: number; count: number }[] = [];
+    for (let minute = newest - 59; minute <= newest; minute++) {
+      const slot = minute % 60;
+      out.push({ start: minute * MINUTE_MS, count: this.minuteEpochs[slot] === minute ? this.minuteCounts[slot]! : 0 });
+    }
+    return out;
+  }
+
   last24Hours(): number {
     return sumSince(this.hourCounts, this.hourEpochs, Math.floor(this.now() / HOUR_MS) - 23);
   }

@@ -1,3 +1,4 @@
+import { OperationTrafficCounts } from "./by-operation.ts";
 import { InvalidationLog, type InvalidationSummary } from "./invalidations.ts";
 import { LogBuckets } from "./log-buckets.ts";
 import { MemorySamples, type MemoryReport, type MemorySample } from "./memory-samples.ts";
@@ -67,6 +68,34 @@ export interface PerformanceSnapshot {
   readonly invalidations: InvalidationSummary;
 }
 
+/** One time slice of the window (the window holds 60): what happened in it. */
+export interface TimeSlice {
+  /** Start of the slice, ms since the epoch. */
+  readonly start: number;
+  readonly memoryHits: number;
+  readonly redisHits: number;
+  readonly misses: number;
+  /** Operations of every type (lookups, stores, deletes, invalidations). */
+  readonly operations: number;
+  /** Lookup and store duration percentiles in seconds, null for a slice without any. */
+  readonly lookup: Percentiles | null;
+  readonly store: Percentiles | null;
+}
+
+export interface Percentiles {
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+}
+
+/** The window slice by slice, oldest first, for charts over time. */
+export interface TimeSeries {
+  readonly takenAt: number;
+  readonly retentionHours: number;
+  readonly sliceMs: number;
+  readonly slices: readonly TimeSlice[];
+}
+
 export interface MonitorOptions {
   readonly enabled: boolean;
   readonly retentionHours: number;
@@ -93,12 +122,16 @@ export class PerformanceMonitor {
   private readonly keyGeneration: WindowedHistogram;
   private readonly textLength: WindowedStats;
   private readonly operations: Record<OperationType, WindowedHistogram>;
-  private readonly hits: WindowedCounter;
+  private readonly hits: Record<HitTier, WindowedCounter>;
   private readonly misses: WindowedCounter;
   private readonly compressionRatio: WindowedHistogram;
   private readonly compressionTime: WindowedHistogram;
   private readonly compressionBytesIn: WindowedCounter;
   private readonly compressionBytesSaved: WindowedCounter;
+  private readonly sliceMs: number;
+  private readonly now: () => number;
+  /** Lookups and stores per operation name since start (bounded), for the busiest operations. */
+  readonly byOperation = new OperationTrafficCounts();
   /** All-time counts for Prometheus, which wants monotonic counters. */
   readonly hitsByTier: Record<HitTier, number> = { memory: 0, redis: 0 };
   missCount = 0;
@@ -108,7 +141,9 @@ export class PerformanceMonitor {
     this.enabled = options.enabled;
     this.retentionHours = options.retentionHours;
     const now = options.now ?? Date.now;
-    const clock: SliceClock = { sliceCount: SLICES, sliceMs: (options.retentionHours * 3_600_000) / SLICES, now };
+    this.now = now;
+    this.sliceMs = (options.retentionHours * 3_600_000) / SLICES;
+    const clock: SliceClock = { sliceCount: SLICES, sliceMs: this.sliceMs, now };
     this.invalidations = new InvalidationLog(undefined, now);
     this.memory = new MemorySamples(clock);
     this.keyGeneration = new WindowedHistogram(clock, durationBuckets(), SLOW_KEY_GENERATION_SECONDS);
@@ -119,7 +154,7 @@ export class PerformanceMonitor {
       delete: new WindowedHistogram(clock, durationBuckets(), SLOW_CACHE_OPERATION_SECONDS),
       invalidate: new WindowedHistogram(clock, durationBuckets(), SLOW_CACHE_OPERATION_SECONDS),
     };
-    this.hits = new WindowedCounter(clock);
+    this.hits = { memory: new WindowedCounter(clock), redis: new WindowedCounter(clock) };
     this.misses = new WindowedCounter(clock);
     this.compressionRatio = new WindowedHistogram(clock, ratioBuckets());
     this.compressionTime = new WindowedHistogram(clock, durationBuckets());
@@ -133,16 +168,23 @@ export class PerformanceMonitor {
     this.textLength.record(textLength);
   }
 
-  /** `hit` is the tier that answered a get, null for a get that missed, undefined for other operations. */
-  recordOperation(type: OperationType, durationNs: number, hit?: HitTier | null): void {
+  /**
+   * `hit` is the tier that answered a get, null for a get that missed, undefined for other
+   * operations; `operation` names what a lookup or store was for (summarize, openai.chat.completions...).
+   */
+  recordOperation(type: OperationType, durationNs: number, hit?: HitTier | null, operation?: string): void {
     if (!this.enabled) return;
     this.operations[type].record(durationNs / 1e9);
+    if (operation !== undefined) {
+      if (type === "set") this.byOperation.recordStore(operation);
+      else if (hit !== undefined) this.byOperation.recordLookup(operation, hit);
+    }
     if (hit === undefined) return;
     if (hit === null) {
       this.misses.add();
       this.missCount++;
     } else {
-      this.hits.add();
+      this.hits[hit].add();
       this.hitsByTier[hit]++;
     }
   }
@@ -169,7 +211,37 @@ export class PerformanceMonitor {
   }
 
   lookups(): LookupCounts {
-    return { hits: this.hits.window(), misses: this.misses.window() };
+    return { hits: this.hits.memory.window() + this.hits.redis.window(), misses: this.misses.window() };
+  }
+
+  /** Hits over the window by the tier that answered. */
+  hitsInWindow(): Record<HitTier, number> {
+    return { memory: this.hits.memory.window(), redis: this.hits.redis.window() };
+  }
+
+  /**
+   * The window slice by slice: hits by tier, misses, operations and lookup/store percentiles.
+   * O(slices × buckets), from what the monitor already keeps.
+   */
+  timeSeries(): TimeSeries {
+    const memoryHits = this.hits.memory.slices();
+    const redisHits = this.hits.redis.slices();
+    const misses = this.misses.slices();
+    const lookups = this.operations.get.sliceDistributions();
+    const stores = this.operations.set.sliceDistributions();
+    const counts = OPERATION_TYPES.map((type) => this.operations[type].slices());
+    const percentiles = (distribution: Distribution | null): Percentiles | null =>
+      distribution === null ? null : { p50: distribution.quantile(0.5), p95: distribution.quantile(0.95), p99: distribution.quantile(0.99) };
+    const slices = lookups.map(({ start, distribution }, i) => ({
+      start,
+      memoryHits: memoryHits[i]!,
+      redisHits: redisHits[i]!,
+      misses: misses[i]!,
+      operations: counts.reduce((sum, series) => sum + (series[i]!.summary?.count ?? 0), 0),
+      lookup: percentiles(distribution),
+      store: percentiles(stores[i]!.distribution),
+    }));
+    return { takenAt: this.now(), retentionHours: this.retentionHours, sliceMs: this.sliceMs, slices };
   }
 
   /** Computed in O(slices × buckets), whatever the number of recorded operations. */

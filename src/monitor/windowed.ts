@@ -89,6 +89,28 @@ export class WindowedStats {
     return summary;
   }
 
+  /**
+   * Each slice of the window, oldest first: its start (ms since the epoch) and its totals, or
+   * null for a slice with nothing recorded. O(sliceCount).
+   */
+  slices(): { start: number; summary: Summary | null }[] {
+    const out: { start: number; summary: Summary | null }[] = [];
+    const newest = this.currentEpoch();
+    for (let epoch = newest - this.clock.sliceCount + 1; epoch <= newest; epoch++) {
+      const s = this.slotOf(epoch);
+      const summary = s < 0 ? null : { count: this.counts[s]!, sum: this.sums[s]!, min: this.mins[s]!, max: this.maxs[s]!, over: this.overs[s]! };
+      out.push({ start: epoch * this.clock.sliceMs, summary });
+    }
+    return out;
+  }
+
+  /** The slot holding `epoch` with something recorded in it, or -1. */
+  protected slotOf(epoch: number): number {
+    if (epoch < 0) return -1;
+    const s = epoch % this.clock.sliceCount;
+    return this.epochs[s] === epoch && this.counts[s]! > 0 ? s : -1;
+  }
+
   protected currentEpoch(): number {
     return Math.floor(this.clock.now() / this.clock.sliceMs);
   }
@@ -150,6 +172,19 @@ export class WindowedHistogram extends WindowedStats {
     return distributionFrom(this.window(), this.merge(true), this.buckets);
   }
 
+  /**
+   * Each slice of the window, oldest first, as a distribution (null when empty): percentiles
+   * over time. O(sliceCount × buckets), no copy of the bucket counts.
+   */
+  sliceDistributions(): { start: number; distribution: Distribution | null }[] {
+    const n = this.buckets.count;
+    return this.slices().map(({ start, summary }) => {
+      if (summary === null) return { start, distribution: null };
+      const s = this.slotOf(Math.round(start / this.clock.sliceMs));
+      return { start, distribution: distributionFrom(summary, this.sliceBuckets.subarray(s * n, (s + 1) * n), this.buckets) };
+    });
+  }
+
   /** Bucket counts over the window, for merging several series into one distribution. */
   windowBuckets(): Float64Array {
     return this.merge(true);
@@ -186,7 +221,7 @@ export class WindowedHistogram extends WindowedStats {
 }
 
 /** A distribution from a summary and bucket counts; quantiles walk the buckets (O(buckets)). */
-export function distributionFrom(summary: Summary, counts: Float64Array, buckets: LogBuckets): Distribution {
+export function distributionFrom(summary: Summary, counts: ArrayLike<number>, buckets: LogBuckets): Distribution {
   return {
     ...summary,
     quantile(q: number): number {
@@ -220,5 +255,10 @@ export class WindowedCounter {
 
   total(): number {
     return this.stats.total().sum;
+  }
+
+  /** The count of each slice of the window, oldest first. O(sliceCount). */
+  slices(): number[] {
+    return this.stats.slices().map(({ summary }) => summary?.sum ?? 0);
   }
 }

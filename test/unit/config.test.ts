@@ -72,6 +72,11 @@ describe("configuration", () => {
         [{ PROXY_TIMEOUT_MS: "1000" }, "proxyTimeoutMs", 1000],
         [{ PROXY_IDLE_TIMEOUT_MS: "2000" }, "proxyIdleTimeoutMs", 2000],
         [{ PROXY_COALESCE_WAIT_MS: "0" }, "proxyCoalesceWaitMs", 0],
+        [
+          { MODEL_PRICES: "gpt-4o-mini=0.15/0.6, meta/llama-3:free=0/0,claude=3/15" },
+          "modelPrices",
+          { "gpt-4o-mini": { input: 0.15, output: 0.6 }, "meta/llama-3:free": { input: 0, output: 0 }, claude: { input: 3, output: 15 } },
+        ],
       ];
       // A variable added to the documented list needs a case here.
       expect(new Set(cases.flatMap(([env]) => Object.keys(env)))).toEqual(new Set(ENV_VARIABLES.map((variable) => variable.name)));
@@ -127,6 +132,12 @@ describe("configuration", () => {
     [{ PROXY_TIMEOUT_MS: "0" }, "PROXY_TIMEOUT_MS", /out of range/],
     [{ CACHE_LEASE_TTL_MS: "50" }, "CACHE_LEASE_TTL_MS", /out of range/],
     [{ CACHE_HIT_FOR_MISS_SECONDS: "soon" }, "CACHE_HIT_FOR_MISS_SECONDS", /is not an integer/],
+    [{ MODEL_PRICES: "gpt-4o=2.5" }, "MODEL_PRICES", /price of "gpt-4o" is not input\/output/],
+    [{ MODEL_PRICES: "gpt-4o=-1/2" }, "MODEL_PRICES", /price of "gpt-4o" is not input\/output/],
+    [{ MODEL_PRICES: "gpt-4o=1/2/3" }, "MODEL_PRICES", /price of "gpt-4o" is not input\/output/],
+    [{ MODEL_PRICES: "=1/2" }, "MODEL_PRICES", /does not start with a model name/],
+    [{ MODEL_PRICES: "gpt-4o" }, "MODEL_PRICES", /does not start with a model name/],
+    [{ MODEL_PRICES: "a=1/2,a=3/4" }, "MODEL_PRICES", /"a" is priced twice/],
   ];
   for (const [env, variable, message] of bad) {
     test(`${JSON.stringify(env)} is refused naming ${variable}`, () => {

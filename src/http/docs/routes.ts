@@ -2,6 +2,7 @@ import type { ElysiaSwaggerConfig } from "@elysiajs/swagger";
 import { Elysia, type AnyElysia } from "elysia";
 // Scalar's standalone bundle (@scalar/api-reference 1.72.1, MIT), gzip -9, embedded in the binary.
 import scalarBundle from "./assets/scalar-standalone.js.gz" with { type: "file" };
+import { gzippedAsset, LIBRARY_CACHE } from "../static-asset.ts";
 
 export const DOCS_PATH = "/docs" as const;
 export const DOCS_SCRIPT_PATH = "/docs/scalar.js";
@@ -15,8 +16,7 @@ export const DOCS_SCRIPT_PATH = "/docs/scalar.js";
  * about 10 ms before its first answer, for a page few ever open.
  */
 export const docsController = (version: string, describe: () => AnyElysia) => {
-  const bundle = Bun.file(scalarBundle);
-  let plain: Uint8Array | undefined;
+  const script = gzippedAsset(() => Bun.file(scalarBundle), { "content-type": "text/javascript; charset=utf-8", "cache-control": LIBRARY_CACHE });
   let documented: Promise<AnyElysia> | undefined;
   const documentedApp = () =>
     (documented ??= import("@elysiajs/swagger").then(({ swagger }) => new Elysia().use(swagger(swaggerOptions(version))).use(describe())));
@@ -24,19 +24,7 @@ export const docsController = (version: string, describe: () => AnyElysia) => {
   return new Elysia({ name: "docs" })
     .get(DOCS_PATH, serveDocs, { detail: { hide: true } })
     .get(`${DOCS_PATH}/json`, serveDocs, { detail: { hide: true } })
-    .get(
-      DOCS_SCRIPT_PATH,
-      async ({ request }) => {
-        const headers = { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=86400", vary: "accept-encoding" };
-        if (/\bgzip\b/.test(request.headers.get("accept-encoding") ?? "")) {
-          return new Response(bundle, { headers: { ...headers, "content-encoding": "gzip" } });
-        }
-        // Bun.serve never compresses, so clients without gzip get it inflated once, then from memory.
-        plain ??= Bun.gunzipSync(new Uint8Array(await bundle.arrayBuffer()));
-        return new Response(plain, { headers });
-      },
-      { detail: { hide: true } },
-    );
+    .get(DOCS_SCRIPT_PATH, ({ request }) => script(request), { detail: { hide: true } });
 };
 
 function swaggerOptions(version: string): ElysiaSwaggerConfig<typeof DOCS_PATH> {
@@ -56,6 +44,7 @@ function swaggerOptions(version: string): ElysiaSwaggerConfig<typeof DOCS_PATH> 
         { name: "Data plane", description: "Look up and store cached responses" },
         { name: "Cache management", description: "Status, invalidation, statistics and metrics" },
         { name: "Operations", description: "Health, readiness and Prometheus metrics" },
+        { name: "Dashboard", description: "The data behind /dashboard, for scripts too" },
       ],
       components: {
         securitySchemes: {
