@@ -159,6 +159,8 @@ export class ResponseCache {
   private readonly sharedLeases: RedisLeaseStore | null;
   private readonly localLeases: LocalLeaseStore;
   readonly coalescer: Coalescer;
+  /** Data-plane lookups that missed, waited, and were answered with another caller's value. */
+  collapsedLookups = 0;
 
   constructor(options: CacheServiceOptions) {
     this.keys = options.keys;
@@ -262,7 +264,9 @@ export class ResponseCache {
       const lease = await this.coalescer.tryLease(key, coalesce.leaseTtlMs ?? this.leasePolicy.defaultTtlMs);
       return lease === null ? found : { ...found, lease };
     }
-    return this.awaitLease(key, coalesce);
+    const waited = await this.awaitLease(key, coalesce);
+    if (waited.hit) this.collapsedLookups++;
+    return waited;
   }
 
   /** The coalescing half of lookupKeyCoalesced(), for a caller that has just missed. */

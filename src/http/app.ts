@@ -47,6 +47,7 @@ function featureRoutes(deps: AppDependencies, limits: BodyLimits) {
         new DashboardService({
           management,
           monitor: deps.cache.monitor,
+          collapsedLookups: () => deps.cache.collapsedLookups,
           proxy: deps.proxyMetrics,
           prices: deps.modelPrices ?? {},
           instanceId: deps.instanceId,

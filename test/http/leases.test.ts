@@ -97,3 +97,17 @@ describe("Redis configured but down: leases hold within the sidecar", () => {
     expect(response.status).toBe(503);
   });
 });
+
+describe("what collapsed lookups save", () => {
+  test("the dashboard counts each lookup answered with another caller's value as an upstream call avoided", async () => {
+    const avoided = async () => (await (await t.request("/dashboard/data")).json()).savings.upstream_calls_avoided as number;
+    const before = await avoided();
+    const parts = { operation: "lease_savings", text: "counted once each" };
+    const calls = Array.from({ length: 3 }, () => t.request("/cache/lookup", { method: "POST", json: { ...parts, coalesce: { wait_ms: 20_000 } } }).then((r) => r.json()));
+    const leader = await Promise.race(calls);
+    await waitFor(() => t.cache.coalescer.waiting === 2, { what: "two callers waiting" });
+    await t.request("/cache/store", { method: "POST", json: { ...parts, response: 1, lease_token: leader.lease.token } });
+    await Promise.all(calls);
+    expect(await avoided()).toBe(before + 2);
+  });
+});

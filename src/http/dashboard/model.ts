@@ -92,7 +92,7 @@ export const DashboardData = Type.Object(
     ),
     savings: Type.Object(
       {
-        upstream_calls_avoided: Count("Hits since start (each is a call the app did not make) plus collapsed proxy requests"),
+        upstream_calls_avoided: Count("Hits since start (each is a call the app did not make), plus lookups and proxy requests that waited for another caller's answer (leases) instead of calling"),
         input_tokens: Count("Input tokens served from the cache since start (from the stored usage of proxy answers)"),
         output_tokens: Count("Output tokens served from the cache since start"),
         dollars: Type.Union([Type.Number(), Type.Null()], { description: "Money saved at MODEL_PRICES; null when no price is set" }),

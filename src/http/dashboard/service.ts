@@ -11,6 +11,8 @@ export type ModelPrices = Readonly<Record<string, { readonly input: number; read
 export interface DashboardServiceOptions {
   readonly management: ManagementService;
   readonly monitor: PerformanceMonitor;
+  /** Data-plane lookups answered with another caller's value after waiting on its lease. */
+  readonly collapsedLookups: () => number;
   /** Absent when the proxy is off. */
   readonly proxy?: ProxyMetrics;
   readonly prices: ModelPrices;
@@ -53,7 +55,7 @@ export class DashboardService {
       operations: monitor.byOperation.top(TOP).map(operationRow),
       proxy: proxySection,
       savings: {
-        upstream_calls_avoided: monitor.hitsByTier.memory + monitor.hitsByTier.redis + (proxySection?.collapsed ?? 0),
+        upstream_calls_avoided: monitor.hitsByTier.memory + monitor.hitsByTier.redis + this.options.collapsedLookups() + (proxySection?.collapsed ?? 0),
         input_tokens: savings.reduce((sum, row) => sum + row.input_tokens, 0),
         output_tokens: savings.reduce((sum, row) => sum + row.output_tokens, 0),
         dollars: Object.keys(this.options.prices).length === 0 ? null : savings.reduce((sum, row) => sum + (row.dollars ?? 0), 0),
