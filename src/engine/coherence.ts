@@ -35,6 +35,9 @@ export interface CoherenceStats {
   readonly unsent: number;
 }
 
+/** A change another sidecar announced. */
+export type RemoteChange = { readonly key: string; readonly stored: boolean } | { readonly glob: string };
+
 /** How the cache service sees coherence, whether or not there are other sidecars. */
 export interface MemoryCoherence {
   /** Resolves once announcements are heard, or after `waitMs`. */
@@ -44,8 +47,8 @@ export interface MemoryCoherence {
   announceGlob(glob: string): void;
   /** The latest a memory copy written now may expire. */
   memoryExpiry(expiresAt: number, now: number): number;
-  /** Hears each key another sidecar changed (`stored`: written, else deleted). */
-  onRemoteKey(listener: (key: string, stored: boolean) => void): void;
+  /** Hears each change another sidecar announced: a key written (`stored`) or deleted, or a glob invalidated. */
+  onRemoteChange(listener: (change: RemoteChange) => void): void;
   readonly stats: CoherenceStats | null;
 }
 
@@ -56,7 +59,7 @@ export const ALONE: MemoryCoherence = {
   announceKey: () => {},
   announceGlob: () => {},
   memoryExpiry: (expiresAt) => expiresAt,
-  onRemoteKey: () => {},
+  onRemoteChange: () => {},
   stats: null,
 };
 
@@ -93,7 +96,7 @@ export class Coherence implements MemoryCoherence {
   private readonly keys: CacheKeyBuilder;
   private readonly redis: CoherenceChannel;
   private readonly guard: PromotionGuard;
-  private readonly remoteKeyListeners: ((key: string, stored: boolean) => void)[] = [];
+  private readonly remoteListeners: ((change: RemoteChange) => void)[] = [];
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly heartbeatMs: number;
@@ -176,8 +179,8 @@ export class Coherence implements MemoryCoherence {
     return this.listening ? expiresAt : Math.min(expiresAt, now + this.lostTtlMs);
   }
 
-  onRemoteKey(listener: (key: string, stored: boolean) => void): void {
-    this.remoteKeyListeners.push(listener);
+  onRemoteChange(listener: (change: RemoteChange) => void): void {
+    this.remoteListeners.push(listener);
   }
 
   announceKey(key: string, at?: number): void {
@@ -203,12 +206,13 @@ export class Coherence implements MemoryCoherence {
       this.memory.delete(message.key);
       // Stores announce when they wrote; deletes do not.
       const stored = "at" in message && message.at !== undefined;
-      for (const listener of this.remoteKeyListeners) listener(message.key, stored);
+      for (const listener of this.remoteListeners) listener({ key: message.key, stored });
     } else if ("glob" in message && typeof message.glob === "string" && message.glob.startsWith(this.keys.prefix)) {
       this.received++;
       const glob = message.glob;
       this.guard.globChanged();
       this.memory.deleteMatching((key) => globMatch(glob, key));
+      for (const listener of this.remoteListeners) listener({ glob });
     }
   }
 

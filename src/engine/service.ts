@@ -189,9 +189,10 @@ export class ResponseCache {
       now: this.now,
     });
     // Another sidecar's store wakes the callers waiting here for that key.
-    this.coherence.onRemoteKey((key, stored) => {
-      if (stored) this.coalescer.changed(key);
-      else this.coalescer.voidKey(key);
+    this.coherence.onRemoteChange((change) => {
+      if ("glob" in change) this.coalescer.voidMatching(change.glob);
+      else if (change.stored) this.coalescer.changed(change.key);
+      else this.coalescer.voidKey(change.key);
     });
   }
 
@@ -387,9 +388,11 @@ export class ResponseCache {
     let codec = "none";
     let storedBytes = Buffer.byteLength(json);
     const redisLease = scope === "redis" ? leaseToken! : null;
+    // A Redis lease that cannot be checked is not held: the answer is not stored (retry later).
+    if (redisLease !== null && !this.redis.available) throw new NotStoredError("the lease is kept in Redis, which cannot be reached now, so it cannot be checked; retry the store");
     await this.guard.changingKey(key, async () => {
       // Under a Redis lease the memory copy waits for Redis to accept the token.
-      if (redisLease === null || !this.redis.available) {
+      if (redisLease === null) {
         if (this.memory.set(key, json, this.coherence.memoryExpiry(staleEnd, now), now, expiresAt)) tiers.push("memory");
       }
       // With Redis down there is nothing to compress for.
@@ -401,6 +404,7 @@ export class ResponseCache {
       storedBytes = encoded.bytes.byteLength;
       const written = redisLease === null ? await this.writeRedis(key, encoded.bytes, staleEnd - now) : await this.commitRedis(key, redisLease, encoded.bytes, staleEnd - now);
       if (written === "refused") throw new LeaseConflictError("the lease expired, was taken over, or the entry was deleted or invalidated while it was out");
+      if (redisLease !== null && !written) throw new NotStoredError("the lease is kept in Redis, which did not answer, so it could not be checked; retry the store");
       if (redisLease !== null && this.memory.set(key, json, this.coherence.memoryExpiry(staleEnd, now), now, expiresAt)) tiers.push("memory");
       if (written) {
         tiers.push("redis");

@@ -91,6 +91,14 @@ describe("Redis configured but down: leases hold within the sidecar", () => {
     for (const a of all.filter((a) => a.lease === undefined)) expect(a).toMatchObject({ hit: true, response: "ok", collapsed: true });
   });
 
+  test("a store under a Redis lease while Redis is down is 503 (the lease cannot be checked), and nothing is stored", async () => {
+    const parts = { operation: "lease_down_store", text: "unverifiable" };
+    const response = await app.request("/cache/store", { method: "POST", json: { ...parts, response: "maybe stale", lease_token: `r${"2".repeat(32)}` } });
+    expect(response.status).toBe(503);
+    expect((await response.json()).detail).toContain("cannot be checked");
+    expect((await (await app.request("/cache/lookup", { method: "POST", json: parts })).json()).hit).toBe(false);
+  });
+
   test("renewing a Redis lease while Redis is down is 503, not a silent success", async () => {
     const key = (await (await app.request("/cache/lookup", { method: "POST", json: { operation: "lease_down_renew", text: "x" } })).json()).key;
     const response = await app.request("/cache/lease/renew", { method: "POST", json: { key, lease_token: `r${"1".repeat(32)}` } });

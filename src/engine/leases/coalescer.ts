@@ -1,5 +1,4 @@
 import { globMatch } from "../glob.ts";
-import { RedisUnavailableError } from "../errors.ts";
 import type { LocalLeaseStore } from "./local-lease-store.ts";
 import { newToken, type AcquireOutcome, type LeaseStore } from "./lease-store.ts";
 
@@ -11,7 +10,7 @@ export type HerdOutcome =
   | { readonly kind: "lease"; readonly token: string; readonly ttlMs: number }
   /** The wait ended with the lease held elsewhere and no value yet. */
   | { readonly kind: "pending" }
-  /** The key is marked hit-for-miss (or the lease store is out of reach twice): go ahead alone. */
+  /** The key is marked hit-for-miss, or a value this sidecar cannot read is stored: go ahead alone. */
   | { readonly kind: "alone" };
 
 export interface CoalescerOptions {
@@ -200,7 +199,6 @@ export class Coalescer {
         break;
       }
       case "hit_for_miss":
-      case "unreachable":
         this.settleAll(key, herd, { kind: "alone" });
         return;
       case "held":
@@ -224,19 +222,20 @@ export class Coalescer {
     }, pause);
   }
 
-  /** One attempt on the store of the moment; a shared store that fails hands over to the local one. */
-  private async ask(key: string, ttlMs: number, checkValue = true): Promise<(AcquireOutcome & { token: string }) | { state: "unreachable"; token: string }> {
-    let store = this.storeNow();
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const token = newToken(store.scope);
-      try {
-        return { ...(await store.acquire(key, token, ttlMs, checkValue)), token };
-      } catch (error) {
-        if (!(error instanceof RedisUnavailableError) || store === this.options.local) break;
-        store = this.options.local;
-      }
+  /**
+   * One attempt on the store of the moment. A shared store that fails a call is not replaced by
+   * the local one (that would make a second leader while another sidecar may hold the lease):
+   * the herd asks again at its next poll, and only once the tier itself reports Redis
+   * unavailable does the local store stand in.
+   */
+  private async ask(key: string, ttlMs: number, checkValue = true): Promise<AcquireOutcome & { token: string }> {
+    const store = this.storeNow();
+    const token = newToken(store.scope);
+    try {
+      return { ...(await store.acquire(key, token, ttlMs, checkValue)), token };
+    } catch {
+      return { state: "held", ttlMs: -1, token };
     }
-    return { state: "unreachable", token: "" };
   }
 
   private async giveBack(key: string, token: string): Promise<void> {

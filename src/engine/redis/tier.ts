@@ -230,9 +230,10 @@ export class RedisTier implements SharedTier {
       cursor = page.cursor;
       let keys = page.keys;
       if (counted !== undefined && keys.length > 0) {
-        const uncounted = keys.filter((key) => !counted(key));
+        // Some topologies hand keys back as Buffers.
+        const uncounted = keys.filter((key) => !counted(String(key)));
         if (uncounted.length > 0) {
-          keys = keys.filter(counted);
+          keys = keys.filter((key) => counted(String(key)));
           unlinks.push(this.write(() => space.unlink(uncounted), "UNLINK").then(() => 0));
         }
       }
