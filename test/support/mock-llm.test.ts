@@ -190,7 +190,9 @@ describe("OpenAI chat completions", () => {
       for await (const _ of stream) count += 1;
     });
     expect(error).toBeInstanceOf(Error);
-    expect(count).toBe(3);
+    // Three chunks are sent before the reset; a reset may discard what the client had not read yet.
+    expect(count).toBeGreaterThanOrEqual(1);
+    expect(count).toBeLessThanOrEqual(3);
     // The helper rejects too rather than returning a truncated completion.
     const helperError = await thrown(() => openai.chat.completions.stream({ model: "gpt-4o-mini", messages: userMessage }, scenario("stream-drop")).finalChatCompletion());
     expect(helperError).toBeInstanceOf(Error);
