@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createCluster } from "redis";
 import { buildTestApp, type TestApp } from "../support/app.ts";
 import { appMember, leaseFleetContract, processMember } from "../support/lease-fleet-contract.ts";
+import { leaseStoreContract, redisLeaseSubject, type LeaseStoreUnderTest } from "../support/lease-store-contract.ts";
 import { waitFor } from "../support/poll.ts";
 import { startCluster, type LocalDeployment } from "../support/redis-cluster.ts";
 import { redisTierContract } from "../support/redis-tier-contract.ts";
@@ -37,6 +38,12 @@ afterAll(async () => {
   // Stopped by the contract already, unless its tests were filtered out; stopping twice is harmless.
   await (await contractCluster?.catch(() => null))?.stop();
 });
+
+let leaseSubject: LeaseStoreUnderTest;
+beforeAll(async () => {
+  leaseSubject = await redisLeaseSubject(d.cache);
+});
+leaseStoreContract("Redis Cluster (keys spread over the masters)", () => leaseSubject);
 
 leaseFleetContract("three sidecar processes and an in-process one on a 3-master Cluster", () => ({
   members: [processMember("a", a.url), processMember("b", b.url), processMember("c", c.url), appMember("d", d)],

@@ -19,10 +19,6 @@ export class LocalLeaseStore implements LeaseStore {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  get size(): number {
-    return this.leases.size;
-  }
-
   async acquire(key: string, token: string, ttlMs: number): Promise<AcquireOutcome> {
     const lease = this.live(key);
     if (lease === undefined) {
