@@ -92,8 +92,17 @@ export class CacheKeyBuilder {
     return `${this.prefix}lease:{${key}}`;
   }
 
-  isLeaseKey(key: string): boolean {
-    return key.startsWith(this.prefix) && key.startsWith("lease:{", this.prefix.length);
+  /**
+   * The log of an answer being streamed for `key` (a Redis stream other sidecars follow live).
+   * Named by the key's digest, so invalidation globs, which match by the key's text, pass it by.
+   */
+  flightKey(key: string): string {
+    return `${this.prefix}flight:${digest(key)}`;
+  }
+
+  /** A lease or a flight log: the cache's bookkeeping, never an entry. */
+  isAuxiliaryKey(key: string): boolean {
+    return key.startsWith(this.prefix) && (key.startsWith("lease:{", this.prefix.length) || key.startsWith("flight:", this.prefix.length));
   }
 
   /** Whether a string has the shape of a key this builder makes (for keys sent by clients). */

@@ -3,6 +3,7 @@ import type { HitTier, PerformanceMonitor } from "../monitor/monitor.ts";
 import { decodeValue, encodeValue, UnreadableValueError, type CompressionPolicy } from "./codec.ts";
 import { InvalidInputError, LeaseConflictError, LimitExceededError, NotStoredError, RedisUnavailableError } from "./errors.ts";
 import { Coalescer } from "./leases/coalescer.ts";
+import { FlightLog } from "./leases/flight-log.ts";
 import { tokenScope } from "./leases/lease-store.ts";
 import { LocalLeaseStore } from "./leases/local-lease-store.ts";
 import { RedisLeaseStore } from "./leases/redis-lease-store.ts";
@@ -159,6 +160,8 @@ export class ResponseCache {
   private readonly sharedLeases: RedisLeaseStore | null;
   private readonly localLeases: LocalLeaseStore;
   readonly coalescer: Coalescer;
+  /** Streamed answers other sidecars can follow live; null without Redis. */
+  readonly flightLog: FlightLog | null;
   /** Data-plane lookups that missed, waited, and were answered with another caller's value. */
   collapsedLookups = 0;
 
@@ -181,6 +184,7 @@ export class ResponseCache {
     this.leasePolicy = options.leases ?? DEFAULT_LEASES;
     this.sharedLeases = this.redis.configured ? new RedisLeaseStore(this.redis, this.keys, this.now) : null;
     this.localLeases = new LocalLeaseStore(this.now);
+    this.flightLog = this.redis.configured ? new FlightLog(this.redis, this.keys) : null;
     this.coalescer = new Coalescer({
       shared: this.sharedLeases,
       sharedAvailable: () => this.redis.available,
@@ -481,7 +485,7 @@ export class ResponseCache {
       this.coalescer.voidMatching(glob);
       try {
         // The glob matches the leases of matching keys too (CacheKeyBuilder.leaseKey): they go, uncounted.
-        const redisKeysRemoved = await this.redis.deleteMatching(glob, (key) => !this.keys.isLeaseKey(key));
+        const redisKeysRemoved = await this.redis.deleteMatching(glob, (key) => !this.keys.isAuxiliaryKey(key));
         this.coherence.announceGlob(glob);
         return { memoryKeysRemoved, redisKeysRemoved, redis: this.redis.configured ? ("ok" as const) : ("disabled" as const) };
       } catch (error) {

@@ -10,7 +10,7 @@ import { startMockLlm, type MockLlm } from "../support/mock-llm.ts";
 import { waitFor } from "../support/poll.ts";
 import { startRedis, type RedisServer } from "../support/redis.ts";
 import { startSidecar, type SidecarProcess } from "../support/sidecar.ts";
-import { CHAT, chatBody, credentials, metric, post, readAll, samples } from "../proxy/wire.ts";
+import { CHAT, cacheStatus, chatBody, credentials, metric, post, readAll, readUntil, samples } from "../proxy/wire.ts";
 
 const TENANT_SECRET = "fleet-tenant-secret";
 let redis: RedisServer;
@@ -85,6 +85,48 @@ describe("one upstream call per herd, across sidecars", () => {
     for (const text of texts) expect(text).toEndWith("data: [DONE]\n\n");
     expect(new Set(texts).size).toBe(1);
     expect(mock.count("/chat/completions") - before).toBe(1);
+  });
+
+  test("a streamed answer reaches identical requests on other sidecars live, while the leader is still receiving it", async () => {
+    const before = mock.count("/chat/completions");
+    const body = chatBody("fleet: one stream, followed live elsewhere", { stream: true });
+    // About 16 events, 150 ms apart: the whole answer takes over two seconds upstream.
+    const headers = { ...credentials(CHAT), "x-mock-chunk-delay-ms": "150" };
+    const leader = await post(a.url, CHAT, body, headers);
+    const leaderReader = leader.body!.getReader();
+    const leaderFirst = await readUntil(leaderReader, (text) => text.includes("\n\n"));
+    // The leader's answer is read to its end in the background, noting when it ended.
+    const leaderDone = readAll(leaderReader, leaderFirst).then((result) => ({ ...result, at: performance.now() }));
+    const follower = await post(b.url, CHAT, body, headers);
+    expect(cacheStatus(follower)).toBe("ai-response-cache; fwd=uri-miss; fwd-status=200; collapsed");
+    const followerReader = follower.body!.getReader();
+    const followerFirst = await readUntil(followerReader, (text) => text.includes("\n\n"));
+    const followerFirstAt = performance.now();
+    expect(followerFirst.startsWith(leaderFirst.slice(0, leaderFirst.indexOf("\n\n")))).toBe(true);
+    const rest = await leaderDone;
+    expect(rest.text).toEndWith("data: [DONE]\n\n");
+    // Live: the follower had its first event before the leader's answer was complete.
+    expect(followerFirstAt).toBeLessThan(rest.at);
+    const followed = await readAll(followerReader, followerFirst);
+    expect(followed.clean).toBe(true);
+    expect(followed.text).toBe(rest.text);
+    expect(mock.count("/chat/completions") - before).toBe(1);
+  });
+
+  test("a follower on another sidecar sees a broken upstream stream as broken, and nothing is stored", async () => {
+    const body = chatBody("fleet: the followed stream drops", { stream: true });
+    const headers = { ...credentials(CHAT), "x-mock-scenario": "stream-drop", "x-mock-chunk-delay-ms": "150" };
+    const leader = await post(a.url, CHAT, body, headers);
+    const leaderReader = leader.body!.getReader();
+    await readUntil(leaderReader, (text) => text.includes("\n\n"));
+    const follower = await post(b.url, CHAT, body, headers);
+    expect(cacheStatus(follower)).toContain("collapsed");
+    const followed = await readAll(follower.body!.getReader());
+    expect(followed.clean).toBe(false);
+    expect(followed.text).not.toContain("[DONE]");
+    await readAll(leaderReader);
+    const probe = await post(cServer.url, CHAT, body, { ...credentials(CHAT), "cache-control": "only-if-cached" });
+    expect(probe.status).toBe(504);
   });
 
   test("an upstream error gives the lease up at once: a sidecar waiting for the answer makes its own call instead of waiting out the lease", async () => {

@@ -1,6 +1,8 @@
 import type { Server } from "bun";
 import { canonicalJson } from "../../engine/key.ts";
 import { LeaseConflictError } from "../../engine/errors.ts";
+import { tokenScope } from "../../engine/leases/lease-store.ts";
+import type { FlightEntry } from "../../engine/leases/flight-log.ts";
 import type { Lease, ResponseCache } from "../../engine/service.ts";
 import { BodyBudgetExceededError, BodyTooLargeError, discardUnreadBody, exceedsDepth, MAX_JSON_DEPTH, readBodyBytes, type BodyLimits } from "../body.ts";
 import type { ApiKeyVerifier } from "../auth/verifier.ts";
@@ -58,6 +60,14 @@ interface StaleFallback {
   readonly entry: ProxyEntry;
   readonly ageSeconds: number | null;
 }
+
+/** How long a streamed miss waits on another sidecar's lease before looking for its live answer again. */
+const REMOTE_FOLLOW_STEP_MS = 100;
+/** A flight log outlives its last entry by this much; late followers find the stored answer instead. */
+const FLIGHT_LOG_TTL_MS = 120_000;
+/** Pauses between two reads of another sidecar's flight log, while it has nothing new. */
+const REMOTE_POLL_MIN_MS = 5;
+const REMOTE_POLL_MAX_MS = 50;
 
 /** Upstream answers after which a stale entry may stand in (RFC 5861 stale-if-error). */
 const isUpstreamFailure = (status: number): boolean => status === 429 || status >= 500;
@@ -186,13 +196,22 @@ export class CachingProxy {
     let lease: Lease | null = null;
     if (controls.read && this.options.coalesceWaitMs > 0 && this.options.cache.redis.configured) {
       // Single flight across sidecars: another may be asking the upstream the same question.
-      const waited = await this.options.cache.awaitLease(key, { waitMs: this.options.coalesceWaitMs });
-      const entry = waited.hit ? decodeEntry(waited.json) : null;
-      if (waited.hit && entry !== null) {
-        this.options.metrics.recordCollapsed(endpoint);
-        return this.hit(keyed, entry, waited.ageSeconds, true);
+      const deadline = performance.now() + this.options.coalesceWaitMs;
+      for (;;) {
+        const remaining = Math.max(0, deadline - performance.now());
+        // A stream waits in short steps: between them it looks for the leader's answer to follow live.
+        const waitMs = keyed.stream ? Math.min(REMOTE_FOLLOW_STEP_MS, remaining) : remaining;
+        const waited = await this.options.cache.awaitLease(key, { waitMs });
+        const entry = waited.hit ? decodeEntry(waited.json) : null;
+        if (waited.hit && entry !== null) {
+          this.options.metrics.recordCollapsed(endpoint);
+          return this.hit(keyed, entry, waited.ageSeconds, true);
+        }
+        if (!waited.hit && waited.lease !== undefined) lease = waited.lease;
+        if (waited.hit || waited.pending !== true || !keyed.stream || waitMs >= remaining) break;
+        const live = await this.followRemote(request, keyed, forwardReason);
+        if (live !== null) return live;
       }
-      if (!waited.hit && waited.lease !== undefined) lease = waited.lease;
       // A caller of this sidecar may have taken a lease over while this one waited.
       const joined = lease === null ? this.joinFlight(request, keyed, forwardReason, fallback) : null;
       if (joined !== null) return joined;
@@ -203,6 +222,77 @@ export class CachingProxy {
     // The flight reads the upstream on its own: the clients that follow it may come and go.
     void this.drive(keyed, flight, lease);
     return this.follow(request, keyed, flight, forwardReason, false, fallback);
+  }
+
+  /**
+   * Follows, live, a streamed answer another sidecar is receiving under the key's lease: its
+   * flight log in Redis, read from the start (head, every piece in order, the end). Null when
+   * there is no log yet. A lost piece, a broken upstream or a log that stops growing for
+   * PROXY_IDLE_TIMEOUT_MS cuts the answer off, as a broken upstream stream would.
+   */
+  private async followRemote(request: Request, keyed: Keyed, forwardReason: string): Promise<Response | null> {
+    const log = this.options.cache.flightLog;
+    if (log === null) return null;
+    let read: Awaited<ReturnType<typeof log.read>>;
+    try {
+      read = await log.read(keyed.key, "0-0");
+    } catch {
+      return null;
+    }
+    const head = read[0]?.entry;
+    if (head?.type !== "head") return null;
+    this.options.metrics.recordRequest(keyed.route.endpoint, keyed.model, "miss");
+    this.options.metrics.recordCollapsed(keyed.route.endpoint);
+    let lastId = read.at(-1)!.id;
+    const queue: (FlightEntry | null)[] = read.slice(1).map((item) => item.entry);
+    let next = 0;
+    let expected = 0;
+    let gone = false;
+    request.signal.addEventListener("abort", () => (gone = true), { once: true });
+    const idleTimeoutMs = this.options.idleTimeoutMs;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        let quietSince = performance.now();
+        let pause = REMOTE_POLL_MIN_MS;
+        for (;;) {
+          if (next < queue.length) {
+            const entry = queue[next++]!;
+            if (entry?.type === "chunk" && entry.seq === expected) {
+              expected++;
+              controller.enqueue(entry.bytes);
+              return;
+            }
+            if (entry?.type === "end" && entry.complete) controller.close();
+            // A lost piece, an unreadable entry, or an upstream that broke off: cut the answer.
+            else controller.error();
+            return;
+          }
+          if (gone) return;
+          if (performance.now() - quietSince > idleTimeoutMs) return controller.error();
+          await Bun.sleep(pause);
+          pause = Math.min(pause * 2, REMOTE_POLL_MAX_MS);
+          try {
+            const more = await log.read(keyed.key, lastId);
+            if (more.length > 0) {
+              lastId = more.at(-1)!.id;
+              queue.length = 0;
+              next = 0;
+              for (const item of more) queue.push(item.entry);
+              quietSince = performance.now();
+              pause = REMOTE_POLL_MIN_MS;
+            }
+          } catch {
+            return controller.error();
+          }
+        }
+      },
+      cancel: () => {
+        gone = true;
+      },
+    });
+    const headers = new Headers(head.headers);
+    for (const [name, value] of cacheHeaders("MISS", `${CACHE_STATUS}; fwd=${forwardReason}; fwd-status=${head.status}; collapsed`, keyed.key)) headers.set(name, value);
+    return new Response(body, { status: head.status, headers });
   }
 
   /** Follows the flight this sidecar already has for the key, if any. */
@@ -276,6 +366,8 @@ export class CachingProxy {
     let leaseUsed = false;
     const renewal = lease === null ? null : setInterval(() => void cache.renewLease(key, lease.token, lease.ttlMs).catch(() => {}), Math.max(50, Math.floor(lease.ttlMs / 3)));
     let notCacheable = false;
+    // Other sidecars waiting on this lease follow a streamed answer live, through Redis.
+    const log = lease !== null && keyed.stream && tokenScope(lease.token) === "redis" ? (cache.flightLog?.writer(key, FLIGHT_LOG_TTL_MS) ?? null) : null;
     try {
       const response = await callUpstream(upstreamUrl(route), {
         method: "POST",
@@ -285,18 +377,22 @@ export class CachingProxy {
         timeoutMs: this.options.timeoutMs,
         raw: false,
       });
-      flight.setHead({ status: response.status, headers: clientResponseHeaders(response.headers, true) });
+      const head = clientResponseHeaders(response.headers, true);
+      flight.setHead({ status: response.status, headers: head });
+      log?.head(response.status, [...head]);
       const candidate = controls.store && response.status >= 200 && response.status < 300;
       // An event may be as large as a storable answer (a Responses stream ends with the whole response).
       const judge = candidate && keyed.stream ? new StreamJudge(endpoint, this.options.maxResponseBytes) : null;
       await readUpstreamBody(response.body, flight.controller, this.options.idleTimeoutMs, (bytes) => {
         flight.push(bytes);
+        log?.chunk(bytes);
         if (judge !== null) {
           judge.push(bytes);
           if (judge.finished) flight.markComplete();
         }
       });
       this.options.metrics.recordUpstreamSeconds(endpoint, (performance.now() - started) / 1000);
+      log?.end(true);
       const bodyBytes = flight.body();
       let verdict: Verdict | null = null;
       let detail: string | null;
@@ -322,6 +418,7 @@ export class CachingProxy {
         this.options.logger.warn("upstream call failed", { endpoint, upstream: route.upstream.name, error: failure.message });
         if (controls.store) this.options.metrics.recordNotStored(endpoint, failure instanceof UpstreamError ? failure.code : "upstream_broken");
       }
+      log?.end(false);
       flight.fail(failure);
     } finally {
       if (renewal !== null) clearInterval(renewal);
