@@ -97,7 +97,8 @@ describe("one upstream call per herd, across sidecars", () => {
     const leaderFirst = await readUntil(leaderReader, (text) => text.includes("\n\n"));
     // The leader's answer is read to its end in the background, noting when it ended.
     const leaderDone = readAll(leaderReader, leaderFirst).then((result) => ({ ...result, at: performance.now() }));
-    const follower = await post(b.url, CHAT, body, headers);
+    // The follower is the in-process sidecar, the leader a process: both sides are measured.
+    const follower = await post(cServer.url, CHAT, body, headers);
     expect(cacheStatus(follower)).toBe("ai-response-cache; fwd=uri-miss; fwd-status=200; collapsed");
     const followerReader = follower.body!.getReader();
     const followerFirst = await readUntil(followerReader, (text) => text.includes("\n\n"));
@@ -116,7 +117,8 @@ describe("one upstream call per herd, across sidecars", () => {
   test("a follower on another sidecar sees a broken upstream stream as broken, and nothing is stored", async () => {
     const body = chatBody("fleet: the followed stream drops", { stream: true });
     const headers = { ...credentials(CHAT), "x-mock-scenario": "stream-drop", "x-mock-chunk-delay-ms": "150" };
-    const leader = await post(a.url, CHAT, body, headers);
+    // Here the in-process sidecar leads, so its writing of the log is measured too.
+    const leader = await post(cServer.url, CHAT, body, headers);
     const leaderReader = leader.body!.getReader();
     await readUntil(leaderReader, (text) => text.includes("\n\n"));
     const follower = await post(b.url, CHAT, body, headers);
@@ -125,7 +127,7 @@ describe("one upstream call per herd, across sidecars", () => {
     expect(followed.clean).toBe(false);
     expect(followed.text).not.toContain("[DONE]");
     await readAll(leaderReader);
-    const probe = await post(cServer.url, CHAT, body, { ...credentials(CHAT), "cache-control": "only-if-cached" });
+    const probe = await post(a.url, CHAT, body, { ...credentials(CHAT), "cache-control": "only-if-cached" });
     expect(probe.status).toBe(504);
   });
 
