@@ -20,6 +20,15 @@ export class UnauthorizedError extends Error {
   }
 }
 
+/**
+ * What each mode accepts, for the OpenAPI document: either key scheme, and for optional routes
+ * also none (the empty requirement). Declared here, beside the check, so the two cannot drift.
+ */
+const SECURITY: Record<AuthMode, Record<string, string[]>[]> = {
+  required: [{ bearer: [] }, { apiKey: [] }],
+  optional: [{}, { bearer: [] }, { apiKey: [] }],
+};
+
 /** Reads and parses the body of a request whose key has been checked. */
 export type BodyReader = (request: Request, contentType: string) => Promise<unknown>;
 
@@ -40,10 +49,13 @@ export const authPlugin = (verifier: ApiKeyVerifier, readBody: BodyReader) => {
   };
   return new Elysia({ name: "auth" }).macro({
     auth: (mode: AuthMode) => {
+      // Documented as with keys configured: development mode is not the contract.
+      const detail = { security: SECURITY[mode] };
       // With no key configured (development mode) nothing is checked.
-      if (verifier.open) return { parse: parseBody };
+      if (verifier.open) return { parse: parseBody, detail };
       const required = mode === "required";
       return {
+        detail,
         // Destructured, so the framework's source inspection sees which context fields are used
         // even after the build's syntax minification.
         parse({ request, contentType }: { request: Request; contentType: string }) {

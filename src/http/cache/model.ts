@@ -88,3 +88,24 @@ export const DeleteResponse = Type.Object(
   { $id: "DeleteResponse" },
 );
 export type DeleteResponse = Static<typeof DeleteResponse>;
+
+// Examples for the OpenAPI document (shown by the docs UI's "Try it"); typed, so they keep the schemas' shapes.
+const EXAMPLE_KEY = "ai_cache:op:summarize|txt:6c3e5b2f0d1a4e8f9b7c2d5a1e3f4b6c|opts:0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d";
+const EXAMPLE_RESPONSE = { summary: "RFC 9211 defines the Cache-Status response header." };
+export const LOOKUP_EXAMPLE = {
+  operation: "summarize",
+  text: "RFC 9211 defines the Cache-Status HTTP response header field...",
+  options: { max_length: 100 },
+} satisfies LookupRequest;
+export const LOOKUP_HIT_EXAMPLE = { hit: true, key: EXAMPLE_KEY, response: EXAMPLE_RESPONSE, tier: "memory", age_seconds: 3.2 } satisfies LookupResponse;
+export const STORE_EXAMPLE = { ...LOOKUP_EXAMPLE, response: EXAMPLE_RESPONSE, ttl_seconds: 7200 } satisfies StoreRequest;
+export const STORE_RESPONSE_EXAMPLE = {
+  key: EXAMPLE_KEY,
+  ttl_seconds: 7200,
+  compressed: false,
+  codec: "none",
+  stored_bytes: 62,
+  tiers: ["memory", "redis"],
+} satisfies StoreResponse;
+export const ENTRY_EXAMPLE = { key: EXAMPLE_KEY, response: EXAMPLE_RESPONSE, tier: "redis", ttl_seconds: 7196.8 } satisfies EntryResponse;
+export const DELETE_EXAMPLE = { deleted: true, tiers: ["memory", "redis"], complete: true } satisfies DeleteResponse;
