@@ -11,6 +11,7 @@ import { managementController } from "./management/routes.ts";
 import { ManagementService } from "./management/service.ts";
 import type { PerformanceMonitor } from "../monitor/monitor.ts";
 import type { ProxyMetrics } from "./proxy/metrics.ts";
+import type { HttpMetrics } from "./prometheus/http-metrics.ts";
 import { prometheusController } from "./prometheus/routes.ts";
 
 export interface AppDependencies {
@@ -24,6 +25,8 @@ export interface AppDependencies {
   readonly bodyBudget?: BodyBudget;
   /** The caching proxy's counters, exported on /metrics when the proxy is on. */
   readonly proxyMetrics?: ProxyMetrics;
+  /** Requests by route and status, recorded by the server (serve.ts), exported on /metrics. */
+  readonly httpMetrics?: HttpMetrics;
   readonly instanceId: string;
   readonly version: string;
   readonly startedAt?: number;
@@ -38,7 +41,17 @@ function featureRoutes(deps: AppDependencies, limits: BodyLimits) {
     .use(healthController(deps.cache, deps.version, deps.startedAt ?? Date.now()))
     .use(cacheController(deps.cache, auth))
     .use(managementController(management, auth))
-    .use(prometheusController({ cache: deps.cache, monitor: deps.cache.monitor, instanceId: deps.instanceId, version: deps.version, proxy: deps.proxyMetrics }));
+    .use(
+      prometheusController({
+        cache: deps.cache,
+        monitor: deps.cache.monitor,
+        instanceId: deps.instanceId,
+        version: deps.version,
+        proxy: deps.proxyMetrics,
+        http: deps.httpMetrics,
+        startedAt: deps.startedAt,
+      }),
+    );
 }
 
 /**
