@@ -3,8 +3,9 @@
 # the plain "N passed, N failed" line that bun test does not.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-# redis-server for the servers the tests start, redis-cli to join a cluster, openssl for TLS certificates.
-bash scripts/ensure-debian.sh redis-server:redis-server redis-cli:redis-tools openssl:openssl || exit 1
+# redis-server for the servers the tests start, redis-cli to join a cluster, openssl for TLS certificates,
+# chromium for the docs UI check (test/docs).
+bash scripts/ensure-debian.sh redis-server:redis-server redis-cli:redis-tools openssl:openssl chromium:chromium || exit 1
 BUN="${BUN:-node_modules/.bin/bun}"
 mkdir -p reports
 # --timeout here: bunfig.toml's [test] timeout is not applied (bun 1.4.4 keeps its 5 s default),

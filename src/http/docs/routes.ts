@@ -68,7 +68,9 @@ function swaggerOptions(version: string): ElysiaSwaggerConfig<typeof DOCS_PATH> 
       mcp: { disabled: true },
       showDeveloperTools: "never",
       telemetry: false,
-      hideClientButton: false,
+      // The client button and the footer link to Scalar's sites; the in-page "Test Request" stays.
+      hideClientButton: true,
+      customCss: 'a[href^="https://www.scalar.com"], a[href^="https://client.scalar.com"], .scalar-version-number { display: none !important; }',
       externalUrls: { dashboardUrl: DOCS_PATH, registryUrl: DOCS_PATH, proxyUrl: DOCS_PATH, apiBaseUrl: DOCS_PATH },
     } as Record<string, unknown>,
     exclude: [DOCS_SCRIPT_PATH],
