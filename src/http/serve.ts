@@ -97,7 +97,8 @@ export function serve(handler: FetchHandler, options: ServeOptions): RunningServ
     try {
       const response = await requestContext.run(context, handler, request, server);
       status = response.status;
-      response.headers.set("x-request-id", context.request_id);
+      // A proxied upstream answer keeps the upstream's own id (the SDKs report it); ours goes on the rest.
+      if (!response.headers.has("x-request-id")) response.headers.set("x-request-id", context.request_id);
       return response;
     } finally {
       const seconds = (Bun.nanoseconds() - started) / 1e9;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { waitFor } from "../support/poll.ts";
 import { freePort } from "../support/redis.ts";
-import { describeListenFailure, EXIT_LISTEN_FAILED } from "../../src/cli.ts";
+import { describeListenFailure, EXIT_LISTEN_FAILED, usage } from "../../src/cli.ts";
 
 /** Runs the entry point the way the README does; SERVICE_COMMAND can point it at the built binary. */
 const command = process.env.SERVICE_COMMAND ? [process.env.SERVICE_COMMAND] : [process.execPath, "src/main.ts"];
@@ -81,9 +81,13 @@ describe("the service process", () => {
 
 describe("listen failures", () => {
   test("each is named with the variable to change; anything else is not one", () => {
+    expect(describeListenFailure({ code: "EADDRINUSE" }, "127.0.0.1", 8080)).toContain("set PORT to a free port");
+    expect(describeListenFailure({ code: "EADDRNOTAVAIL" }, "10.9.9.9", 8080)).toContain("set HOST to one of its addresses");
     expect(describeListenFailure({ code: "EACCES" }, "0.0.0.0", 80)).toContain("set PORT to 1024 or above");
     expect(describeListenFailure({ code: "EINVAL" }, "::1", 8080)).toStartWith("cannot listen on [::1]:8080: the address is not valid here; set HOST");
     expect(describeListenFailure(new Error("boom"), "127.0.0.1", 1)).toBeNull();
     expect(describeListenFailure(null, "127.0.0.1", 1)).toBeNull();
+    // --help documents both exit codes.
+    expect(usage("1.2.3")).toContain("exits with code 3");
   });
 });
