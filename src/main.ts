@@ -71,5 +71,5 @@ if (!stopping) {
     process.exit(EXIT_LISTEN_FAILED);
   }
   if (config.apiKeys.length === 0) logger.warn("no API key configured: development mode, every request is allowed");
-  logger.info("ai-response-cache started", { version, url: running.url, port: running.port, config: describeConfig(config) });
+  logger.info("ai-response-cache started", { version, pid: process.pid, url: running.url, port: running.port, config: describeConfig(config) });
 }

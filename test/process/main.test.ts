@@ -90,4 +90,33 @@ describe("listen failures", () => {
     // --help documents both exit codes.
     expect(usage("1.2.3")).toContain("exits with code 3");
   });
+
+});
+
+describe("npm start", () => {
+  test("SIGTERM to npm reaches the service, which exits and frees its port", async () => {
+    const port = await freePort();
+    const npm = Bun.spawn(["npm", "start", "--silent"], { env: { PATH: process.env.PATH ?? "", PORT: String(port), LOG_LEVEL: "info" }, stdout: "pipe", stderr: "pipe" });
+    const url = `http://127.0.0.1:${port}`;
+    let servicePid: number | undefined;
+    const stdout = new Response(npm.stdout).text();
+    try {
+      await waitForHealth(url);
+      npm.kill("SIGTERM");
+      await npm.exited;
+      const started = (await stdout).split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line)).find((line) => line.msg === "ai-response-cache started");
+      servicePid = started.pid;
+      expect(servicePid).not.toBe(npm.pid);
+      await waitFor(async () => !(await fetch(`${url}/health`).then(() => true, () => false)), { what: "the service to stop answering after npm got SIGTERM", timeoutMs: 10_000 });
+      expect(() => process.kill(servicePid!, 0)).toThrow();
+    } finally {
+      npm.kill("SIGKILL");
+      // Never leave a service behind when the signal did not reach it.
+      if (servicePid !== undefined) {
+        try {
+          process.kill(servicePid, "SIGKILL");
+        } catch {}
+      }
+    }
+  });
 });
