@@ -1349,6 +1349,7 @@ export interface operations {
                          * @enum {string}
                          */
                         redis: "ok" | "unavailable" | "disabled";
+                        /** @description How long the invalidation took (seconds) */
                         duration_seconds: number;
                     };
                 };

@@ -103,7 +103,7 @@ export const InvalidateResponse = Type.Object(
     redis: Type.Union([Type.Literal("ok"), Type.Literal("unavailable"), Type.Literal("disabled")], {
       description: "unavailable: Redis could not be reached, so only the memory tier was invalidated",
     }),
-    duration_seconds: Type.Number(),
+    duration_seconds: Type.Number({ description: "How long the invalidation took (seconds)" }),
   },
   { $id: "InvalidateResponse" },
 );
