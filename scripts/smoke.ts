@@ -1,4 +1,4 @@
-import { checkOpenApiDocument } from "./check-openapi.ts";
+import { checkOpenApiDocument } from "./openapi/check.ts";
 
 /**
  * Smoke-tests a built binary: starts it on a free loopback port, checks /health, /docs,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import createClient from "openapi-fetch";
-import { servedDocument } from "../../scripts/check-openapi.ts";
-import { generateTypes, TYPES_FILE } from "../../scripts/openapi-types.ts";
+import { servedDocument } from "../../scripts/openapi/check.ts";
+import { generateTypes, TYPES_FILE } from "../../scripts/openapi/types.ts";
 import type { paths } from "../generated/openapi.d.ts";
 import { startSidecar, type SidecarProcess } from "../support/sidecar.ts";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { checkOpenApiDocument } from "../../scripts/check-openapi.ts";
+import { checkOpenApiDocument } from "../../scripts/openapi/check.ts";
 import { buildOpenApiDocument } from "../../src/http/docs/openapi.ts";
 import { OPERATION_DOC, type OperationDoc } from "../../src/http/docs/operation.ts";
 import { SchemaRegistry } from "../../src/http/docs/schema.ts";
@@ -30,6 +30,12 @@ describe("the served OpenAPI document", () => {
     const problems = await checkOpenApiDocument(broken);
     expect(problems.some((problem) => problem.startsWith("swagger-parser:"))).toBe(true);
     expect(problems).toContain("redocly error struct: Property `const` is not expected here. at #/components/schemas/LookupMiss/properties/hit/const");
+  });
+
+  test("a document neither tool can read is reported by both, not passed", async () => {
+    const problems = await checkOpenApiDocument({});
+    expect(problems[0]).toStartWith("swagger-parser:");
+    expect(problems[1]).toStartWith("redocly: no report (exit 1)");
   });
 
   test("names this sidecar as its server, so copied curl commands have a host", async () => {
