@@ -61,6 +61,9 @@ describe("the docs UI in a headless browser", () => {
     expect(paths).toContain("/docs/json");
     expect(paths).not.toContain("/docs/docs/json");
     await expect(page.getByText("Document could not be loaded").count()).resolves.toBe(0);
+    // The copied curl command names this sidecar, not a bare path.
+    const text = await page.locator("body").innerText();
+    expect(text).toContain(`curl ${running.url}/cache/lookup`);
   }, 30_000);
 
   test("every operation opens; no AI, MCP, share or deploy feature, no visible link out", async () => {
