@@ -17,10 +17,8 @@ const RequestFields = {
 };
 
 /** Any JSON value. Unlike Type.Unknown it rejects a missing field, so `response` is really required. */
-const JsonValue = Type.Union(
-  [Type.String(), Type.Number(), Type.Boolean(), Type.Null(), Type.Array(Type.Unknown()), Type.Record(Type.String(), Type.Unknown())],
-  { description: "Any JSON value" },
-);
+const jsonValue = (description: string) =>
+  Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null(), Type.Array(Type.Unknown()), Type.Record(Type.String(), Type.Unknown())], { description });
 
 export const LookupRequest = Type.Object(RequestFields, { $id: "LookupRequest" });
 export type LookupRequest = Static<typeof LookupRequest>;
@@ -46,7 +44,7 @@ export type LookupResponse = Static<typeof LookupResponse>;
 export const StoreRequest = Type.Object(
   {
     ...RequestFields,
-    response: { ...JsonValue, description: "Any JSON value: the LLM's answer to cache" },
+    response: jsonValue("Any JSON value: the LLM's answer to cache"),
     ttl_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TTL_SECONDS, description: "Defaults to the operation's TTL" })),
   },
   { $id: "StoreRequest" },
