@@ -1,4 +1,4 @@
-export {};
+import { checkOpenApiDocument } from "./openapi/check.ts";
 
 /**
  * Smoke-tests a built binary: starts it on a free loopback port, checks /health, /docs,
@@ -58,7 +58,9 @@ try {
   const spec = await fetch(`${base}/docs/json`);
   const document = (await spec.json()) as { paths?: Record<string, unknown> };
   if (spec.status !== 200 || !document.paths?.["/internal/cache/status"]) fail("/docs/json does not document /internal/cache/status");
-  console.log(`smoke: /docs/json 200 with ${Object.keys(document.paths ?? {}).length} paths`);
+  const problems = await checkOpenApiDocument(document);
+  if (problems.length > 0) fail(`the binary's OpenAPI document has problems:\n${problems.join("\n")}`);
+  console.log(`smoke: /docs/json 200 with ${Object.keys(document.paths ?? {}).length} paths, valid (swagger-parser) and lint-clean (redocly)`);
 
   const html = await (await fetch(`${base}/docs`)).text();
   if (!html.includes('src="/docs/scalar.js"')) fail("/docs does not load the embedded UI script");

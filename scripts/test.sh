@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # redis-server for the servers the tests start, redis-cli to join a cluster, openssl for TLS
-# certificates, chromium for the dashboard's browser test.
+# certificates, chromium for the dashboard and docs UI browser tests.
 bash scripts/ensure-debian.sh redis-server:redis-server redis-cli:redis-tools openssl:openssl chromium:chromium || exit 1
 BUN="${BUN:-node_modules/.bin/bun}"
 mkdir -p reports

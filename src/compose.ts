@@ -3,6 +3,7 @@ import type { Config } from "./config/model.ts";
 import { createApp, type App } from "./http/app.ts";
 import { ApiKeyVerifier } from "./http/auth/verifier.ts";
 import { BodyBudget } from "./http/body.ts";
+import { HttpMetrics } from "./http/prometheus/http-metrics.ts";
 import { ProxyMetrics } from "./http/proxy/metrics.ts";
 import { CachingProxy } from "./http/proxy/proxy.ts";
 import { TenantKeys } from "./http/proxy/tenant.ts";
@@ -26,6 +27,8 @@ export interface Sidecar {
   readonly fetch: (request: Request, server?: Server<undefined>) => Response | Promise<Response>;
   readonly cache: ResponseCache;
   readonly monitor: PerformanceMonitor;
+  /** The HTTP series of /metrics: the server records every request here. */
+  readonly httpMetrics: HttpMetrics;
   /** Connects Redis and joins coherence, each with a bounded wait; never throws. */
   start(): Promise<void>;
   /** Closes Redis and stops coherence; never throws. */
@@ -41,7 +44,9 @@ export async function composeSidecar(config: Config, logger: Logger, options: { 
   // One budget for every request body held at once, whichever route reads it.
   const bodyBudget = new BodyBudget(config.maxInflightBodyBytes);
   const proxyMetrics = new ProxyMetrics();
+  const httpMetrics = new HttpMetrics();
   const app = createApp({
+    httpMetrics,
     cache,
     monitor,
     logger,
@@ -57,7 +62,7 @@ export async function composeSidecar(config: Config, logger: Logger, options: { 
   const proxy = config.proxyEnabled ? wireProxy(config, logger, cache, proxyMetrics, bodyBudget) : null;
   const fetch: Sidecar["fetch"] =
     proxy === null ? (request) => app.fetch(request) : (request, server) => (proxy.ownsUrl(request.url) ? proxy.handle(request, server) : app.fetch(request));
-  return { app, proxy, fetch, cache, monitor, start: () => cache.start(), close: () => cache.close() };
+  return { app, proxy, fetch, cache, monitor, httpMetrics, start: () => cache.start(), close: () => cache.close() };
 }
 
 function wireProxy(config: Config, logger: Logger, cache: ResponseCache, metrics: ProxyMetrics, bodyBudget: BodyBudget): CachingProxy {

@@ -1,5 +1,5 @@
 import pkg from "../package.json" with { type: "json" };
-import { usage } from "./cli.ts";
+import { describeListenFailure, EXIT_LISTEN_FAILED, usage } from "./cli.ts";
 import { ConfigError, describeConfig, loadConfig } from "./config/load.ts";
 import { createLogger } from "./logging/logger.ts";
 import { composeSidecar } from "./compose.ts";
@@ -54,13 +54,22 @@ memorySampler.unref();
 
 await sidecar.start();
 if (!stopping) {
-  running = serve(sidecar.fetch, {
-    host: config.host,
-    port: config.port,
-    maxBodyBytes: config.maxBodyBytes,
-    shutdownTimeoutMs: config.shutdownTimeoutMs,
-    logger,
-  });
+  try {
+    running = serve(sidecar.fetch, {
+      host: config.host,
+      port: config.port,
+      maxBodyBytes: config.maxBodyBytes,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+      logger,
+      httpMetrics: sidecar.httpMetrics,
+    });
+  } catch (error) {
+    const line = describeListenFailure(error, config.host, config.port);
+    if (line === null) throw error;
+    process.stderr.write(`ai-response-cache: ${line}\n`);
+    await sidecar.close();
+    process.exit(EXIT_LISTEN_FAILED);
+  }
   if (config.apiKeys.length === 0) logger.warn("no API key configured: development mode, every request is allowed");
-  logger.info("ai-response-cache started", { version, url: running.url, port: running.port, config: describeConfig(config) });
+  logger.info("ai-response-cache started", { version, pid: process.pid, url: running.url, port: running.port, config: describeConfig(config) });
 }

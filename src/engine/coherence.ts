@@ -3,6 +3,10 @@ import { globMatch } from "./glob.ts";
 import type { CacheKeyBuilder } from "./key.ts";
 import type { MemoryTier } from "./memory-tier.ts";
 import type { PromotionGuard } from "./promotion-guard.ts";
+import type { RedisHealth } from "./redis/shared-tier.ts";
+
+/** How long a subscriber failure waits to see whether Redis itself was lost (then logged by the tier); the memory copies are capped at once. */
+const LOSS_LOG_DELAY_MS = 1000;
 
 /**
  * What one sidecar tells the others: a key was stored or deleted, or a glob was invalidated.
@@ -12,6 +16,8 @@ type Message = { readonly from: string; readonly key: string; readonly at?: numb
 
 /** The part of the Redis tier coherence needs; its failure rule: publish rejects when Redis is unreachable. */
 export interface CoherenceChannel {
+  /** Redis's state: a subscriber failure while Redis itself is lost is that loss, logged once by the tier. */
+  readonly health: RedisHealth;
   publish(channel: string, message: string): Promise<number>;
   /**
    * Subscribes on a connection of its own that reconnects and resubscribes by itself;
@@ -247,12 +253,18 @@ export class Coherence implements MemoryCoherence {
     if (!this.listening || this.stopped) return;
     this.listening = false;
     const capped = this.memory.capExpiry(this.now() + this.lostTtlMs);
-    this.logger.warn("coherence lost: changes by other sidecars may be missed; memory copies now expire within the bound", {
-      reason,
-      ...(error === undefined ? {} : { error }),
-      memory_entries_capped: capped,
-      lost_ttl_ms: this.lostTtlMs,
-    });
+    const message = "coherence lost: changes by other sidecars may be missed; memory copies now expire within the bound";
+    const fields = { reason, ...(error === undefined ? {} : { error }), memory_entries_capped: capped, lost_ttl_ms: this.lostTtlMs };
+    if (error === undefined) {
+      this.logger.warn(message, fields);
+      return;
+    }
+    // Losing Redis closes the subscriber's connection too, a moment before the data connection
+    // notices: the Redis tier then logs the loss, once, and this line adds nothing at warn.
+    setTimeout(() => {
+      if (this.redis.health === "connected") this.logger.warn(message, fields);
+      else this.logger.debug(message, fields);
+    }, LOSS_LOG_DELAY_MS).unref();
   }
 
   private resync(reason: string): void {

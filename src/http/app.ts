@@ -13,6 +13,7 @@ import { managementController } from "./management/routes.ts";
 import { ManagementService } from "./management/service.ts";
 import type { PerformanceMonitor } from "../monitor/monitor.ts";
 import type { ProxyMetrics } from "./proxy/metrics.ts";
+import type { HttpMetrics } from "./prometheus/http-metrics.ts";
 import { prometheusController } from "./prometheus/routes.ts";
 
 export interface AppDependencies {
@@ -28,6 +29,8 @@ export interface AppDependencies {
   readonly proxyMetrics?: ProxyMetrics;
   /** Dollars per million tokens by model (MODEL_PRICES), for the dashboard's savings; unset: none. */
   readonly modelPrices?: ModelPrices;
+  /** Requests by route and status, recorded by the server (serve.ts), exported on /metrics. */
+  readonly httpMetrics?: HttpMetrics;
   readonly instanceId: string;
   readonly version: string;
   readonly startedAt?: number;
@@ -56,7 +59,17 @@ function featureRoutes(deps: AppDependencies, limits: BodyLimits) {
         auth,
       ),
     )
-    .use(prometheusController({ cache: deps.cache, monitor: deps.cache.monitor, instanceId: deps.instanceId, version: deps.version, proxy: deps.proxyMetrics }));
+    .use(
+      prometheusController({
+        cache: deps.cache,
+        monitor: deps.cache.monitor,
+        instanceId: deps.instanceId,
+        version: deps.version,
+        proxy: deps.proxyMetrics,
+        http: deps.httpMetrics,
+        startedAt: deps.startedAt,
+      }),
+    );
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { Server } from "bun";
 import { BODY_DISCARD_LIMIT_BYTES } from "./body.ts";
+import { requestContext, type RequestContext } from "../logging/context.ts";
 import type { Logger } from "../logging/logger.ts";
+import type { HttpMetrics } from "./prometheus/http-metrics.ts";
 
 export interface ServeOptions {
   readonly host: string;
@@ -8,6 +10,8 @@ export interface ServeOptions {
   readonly maxBodyBytes: number;
   readonly shutdownTimeoutMs: number;
   readonly logger: Logger;
+  /** Counts every request by route template and status for /metrics. */
+  readonly httpMetrics?: HttpMetrics;
 }
 
 export interface RunningServer {
@@ -47,31 +51,68 @@ function withRoutableUrl(handler: FetchHandler): FetchHandler {
   };
 }
 
+/** Probes and scrapes: logged at debug, so a kubelet and a Prometheus do not fill the log. */
+const QUIET_PATHS = new Set(["/health", "/ready", "/metrics"]);
+
+const MAX_ID_LENGTH = 128;
+/** A header value we may copy into logs and answers: 1 to 128 visible ASCII characters (a loop, no regex). */
+function usableId(value: string | null): value is string {
+  if (value === null || value.length === 0 || value.length > MAX_ID_LENGTH) return false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x21 || code > 0x7e) return false;
+  }
+  return true;
+}
+
+/** Generated ids: this process's random prefix and a counter, unique without a random draw per request. */
+const ID_PREFIX = Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("hex");
+let idSequence = 0;
+
+/** The request's context: its X-Request-Id (or a new one) and its traceparent, when usable. */
+function contextOf(request: Request): RequestContext {
+  const given = request.headers.get("x-request-id");
+  const request_id = usableId(given) ? given : `${ID_PREFIX}-${(++idSequence).toString(36)}`;
+  const traceparent = request.headers.get("traceparent");
+  return usableId(traceparent) ? { request_id, traceparent } : { request_id };
+}
+
 /**
- * Serves a fetch handler with one access-log line per request and graceful shutdown. Logging
- * wraps the handler here instead of using framework lifecycle hooks, which measurably slow
- * every route (see BENCHMARKS.md).
+ * Serves a fetch handler with graceful shutdown and, per request: an id (X-Request-Id, taken
+ * or generated, echoed on the answer and in every log line written while answering it), one
+ * access-log line (debug for probes and scrapes), and the HTTP series of /metrics. This wraps
+ * the handler here instead of using framework lifecycle hooks, which measurably slow every
+ * route (see BENCHMARKS.md); its cost is two header reads, one header write, entering the log
+ * context and a metrics record, well under a microsecond.
  */
 export function serve(handler: FetchHandler, options: ServeOptions): RunningServer {
-  const { logger } = options;
-  const logRequests = logger.enabled("info");
+  const { logger, httpMetrics } = options;
+  const logInfo = logger.enabled("info");
+  const logDebug = logger.enabled("debug");
 
-  // Without an access log the framework's handler is served without an async wrapper: wrapping
-  // every request in another async function costs measurable throughput (see BENCHMARKS.md).
-  const logged = logRequests
-    ? async (request: Request, server: Server<undefined>): Promise<Response> => {
-        const started = Bun.nanoseconds();
-        let status = 500;
-        try {
-          const response = await handler(request, server);
-          status = response.status;
-          return response;
-        } finally {
-          logger.info("request", { method: request.method, path: pathOf(request.url), status, duration_ms: Math.round((Bun.nanoseconds() - started) / 1e4) / 100 });
-        }
+  const observed = async (request: Request, server: Server<undefined>): Promise<Response> => {
+    const started = Bun.nanoseconds();
+    const context = contextOf(request);
+    let status = 500;
+    try {
+      const response = await requestContext.run(context, handler, request, server);
+      status = response.status;
+      // A proxied upstream answer keeps the upstream's own id (the SDKs report it); ours goes on the rest.
+      if (!response.headers.has("x-request-id")) response.headers.set("x-request-id", context.request_id);
+      return response;
+    } finally {
+      const seconds = (Bun.nanoseconds() - started) / 1e9;
+      const path = pathOf(request.url);
+      httpMetrics?.record(request.method, path, status, seconds);
+      const quiet = QUIET_PATHS.has(path);
+      if (quiet ? logDebug : logInfo) {
+        const fields = { ...context, method: request.method, path, status, duration_ms: Math.round(seconds * 1e5) / 100 };
+        if (quiet) logger.debug("request", fields);
+        else logger.info("request", fields);
       }
-    : handler;
-  const fetch = withRoutableUrl(logged);
+    }
+  };
+  const fetch = withRoutableUrl(observed);
 
   const server = Bun.serve({
     hostname: options.host,

@@ -1,3 +1,5 @@
+import { requestContext } from "./context.ts";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -24,7 +26,9 @@ export function createLogger(level: LogLevel, sink: LogSink = stdoutSink): Logge
   const threshold = LEVEL_RANK[level];
   const write = (lineLevel: LogLevel, message: string, fields?: LogFields): void => {
     if (LEVEL_RANK[lineLevel] < threshold) return;
-    const record = { time: new Date().toISOString(), level: lineLevel, msg: message, ...fields };
+    // Lines written while answering a request carry its id (and trace context).
+    const context = requestContext.getStore();
+    const record = { time: new Date().toISOString(), level: lineLevel, msg: message, ...context, ...fields };
     sink(`${JSON.stringify(record, jsonSafe)}\n`);
   };
   return {

@@ -18,6 +18,8 @@ export interface TestApp {
   readonly fetch: Sidecar["fetch"];
   readonly cache: Sidecar["cache"];
   readonly monitor: Sidecar["monitor"];
+  /** The HTTP series /metrics exports; serve() records into it. */
+  readonly httpMetrics: Sidecar["httpMetrics"];
   readonly logger: ReturnType<typeof createMemoryLogger>;
   readonly config: Config;
   /** Sends a request to the app in-process. */
@@ -37,6 +39,7 @@ export async function buildTestApp(overrides: Partial<Config> = {}, logger = cre
     fetch: sidecar.fetch,
     cache,
     monitor,
+    httpMetrics: sidecar.httpMetrics,
     logger,
     config,
     request(path, init = {}) {

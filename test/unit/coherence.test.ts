@@ -4,6 +4,7 @@ import { CacheKeyBuilder } from "../../src/engine/key.ts";
 import { MemoryTier } from "../../src/engine/memory-tier.ts";
 import { PromotionGuard } from "../../src/engine/promotion-guard.ts";
 import { createMemoryLogger } from "../support/logger.ts";
+import { waitFor } from "../support/poll.ts";
 
 /**
  * The promotion rule and the heartbeat logic depend on the order in which reads, messages and
@@ -18,7 +19,11 @@ function setup() {
   const guard = new PromotionGuard();
   const published: { channel: string; message: string }[] = [];
   let refuse = false;
+  let health: CoherenceChannel["health"] = "connected";
   const channel: CoherenceChannel = {
+    get health() {
+      return health;
+    },
     publish: async (name, message) => {
       if (refuse) throw new Error("unreachable");
       published.push({ channel: name, message });
@@ -44,6 +49,7 @@ function setup() {
     keys, memory, guard, coherence, key, other, published, logger, deliverHeartbeats, beat,
     advance: (ms: number) => (clock += ms),
     refuse: (value: boolean) => (refuse = value),
+    setHealth: (value: CoherenceChannel["health"]) => (health = value),
     now,
   };
 }
@@ -200,5 +206,31 @@ describe("hearing our own heartbeats", () => {
     coherence.heard("not a number");
     expect(coherence.stats).toMatchObject({ state: "listening", resyncs: 0 });
     expect(memory.get(key)?.json).toBe("1");
+  });
+});
+
+describe("logging a loss once", () => {
+  const lostLines = (logger: ReturnType<typeof setup>["logger"]) => logger.records().filter((record) => String(record.msg).startsWith("coherence lost"));
+
+  test("the subscriber's connection failing alone is a warning", async () => {
+    const { coherence, logger, beat } = setup();
+    await beat();
+    coherence.lose("the subscriber's connection failed", new Error("Socket closed unexpectedly"));
+    expect(coherence.stats.state).toBe("lost");
+    await waitFor(() => lostLines(logger).length === 1, { what: "the delayed coherence-lost line" });
+    expect(lostLines(logger)[0]!.level).toBe("warn");
+  });
+
+  test("when Redis itself is lost, the tier's line is the warning and this one is debug", async () => {
+    const { coherence, logger, beat, setHealth } = setup();
+    await beat();
+    coherence.lose("the subscriber's connection failed", new Error("Socket closed unexpectedly"));
+    setHealth("unavailable");
+    await waitFor(() => lostLines(logger).length === 1, { what: "the delayed coherence-lost line" });
+    expect(lostLines(logger)[0]!.level).toBe("debug");
+    // Silence (no connection error) is always a warning, at once.
+    await beat();
+    coherence.lose("no heartbeat heard for 300 ms");
+    expect(lostLines(logger).at(-1)!.level).toBe("warn");
   });
 });

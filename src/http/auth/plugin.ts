@@ -20,6 +20,15 @@ export class UnauthorizedError extends Error {
   }
 }
 
+/**
+ * What each mode accepts, for the OpenAPI document: either key scheme, and for optional routes
+ * also none (the empty requirement). Declared here, beside the check, so the two cannot drift.
+ */
+const SECURITY: Record<AuthMode, Record<string, string[]>[]> = {
+  required: [{ bearer: [] }, { apiKey: [] }],
+  optional: [{}, { bearer: [] }, { apiKey: [] }],
+};
+
 /** Reads and parses the body of a request whose key has been checked. */
 export type BodyReader = (request: Request, contentType: string) => Promise<unknown>;
 
@@ -38,12 +47,22 @@ export const authPlugin = (verifier: ApiKeyVerifier, readBody: BodyReader) => {
     const outcome = verifier.check(presentedKey(request.headers), required);
     if (outcome !== "allowed") throw new UnauthorizedError(outcome);
   };
+  type CheckingHooks = {
+    detail: { security: Record<string, string[]>[] };
+    parse(context: { request: Request; contentType: string }): Promise<unknown>;
+    beforeHandle(context: { request: Request }): void;
+  };
   return new Elysia({ name: "auth" }).macro({
     auth: (mode: AuthMode) => {
-      // With no key configured (development mode) nothing is checked.
-      if (verifier.open) return { parse: parseBody };
+      // Documented as with keys configured: development mode is not the contract.
+      const detail = { security: SECURITY[mode] };
+      // With no key configured (development mode) nothing is checked. Typed as the other branch:
+      // when the two differ, Elysia's types turn every authenticated route's answers into
+      // \`{ [x: string]: any }\`, and typed clients (Eden) lose them.
+      if (verifier.open) return { parse: parseBody, detail } as unknown as CheckingHooks;
       const required = mode === "required";
-      return {
+      const hooks = {
+        detail,
         // Destructured, so the framework's source inspection sees which context fields are used
         // even after the build's syntax minification.
         parse({ request, contentType }: { request: Request; contentType: string }) {
@@ -56,6 +75,7 @@ export const authPlugin = (verifier: ApiKeyVerifier, readBody: BodyReader) => {
           if (!checked.has(request)) check(request, required);
         },
       };
+      return hooks;
     },
   });
 };

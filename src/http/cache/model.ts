@@ -17,10 +17,8 @@ const RequestFields = {
 };
 
 /** Any JSON value. Unlike Type.Unknown it rejects a missing field, so `response` is really required. */
-const JsonValue = Type.Union(
-  [Type.String(), Type.Number(), Type.Boolean(), Type.Null(), Type.Array(Type.Unknown()), Type.Record(Type.String(), Type.Unknown())],
-  { description: "Any JSON value" },
-);
+const jsonValue = (description: string) =>
+  Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null(), Type.Array(Type.Unknown()), Type.Record(Type.String(), Type.Unknown())], { description });
 
 /** Longest a lookup may wait for another caller's answer; longest lease. */
 export const MAX_COALESCE_WAIT_MS = 60_000;
@@ -91,7 +89,7 @@ export type LookupResponse = Static<typeof LookupResponse>;
 export const StoreRequest = Type.Object(
   {
     ...RequestFields,
-    response: { ...JsonValue, description: "Any JSON value: the LLM's answer to cache" },
+    response: jsonValue("Any JSON value: the LLM's answer to cache"),
     ttl_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TTL_SECONDS, description: "Defaults to the operation's TTL" })),
     stale_seconds: Type.Optional(
       Type.Integer({ minimum: 0, maximum: MAX_STALE_SECONDS, description: "Keep the entry this long past its TTL for callers that accept stale answers (default: the operation's stale window, CACHE_STALE_SECONDS)" }),
@@ -156,3 +154,27 @@ export type RenewLeaseRequest = Static<typeof RenewLeaseRequest>;
 
 export const ReleaseLeaseResponse = Type.Object({ released: Type.Literal(true) }, { $id: "ReleaseLeaseResponse" });
 export const RenewLeaseResponse = Type.Object({ renewed: Type.Literal(true), ttl_ms: Type.Integer() }, { $id: "RenewLeaseResponse" });
+
+// Examples for the OpenAPI document (shown by the docs UI's "Try it"); typed, so they keep the schemas' shapes.
+const EXAMPLE_KEY = "ai_cache:op:summarize|txt:6c3e5b2f0d1a4e8f9b7c2d5a1e3f4b6c|opts:0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d";
+const EXAMPLE_RESPONSE = { summary: "RFC 9211 defines the Cache-Status response header." };
+export const LOOKUP_EXAMPLE = {
+  operation: "summarize",
+  text: "RFC 9211 defines the Cache-Status HTTP response header field...",
+  options: { max_length: 100 },
+} satisfies LookupRequest;
+export const LOOKUP_HIT_EXAMPLE = { hit: true, key: EXAMPLE_KEY, response: EXAMPLE_RESPONSE, tier: "memory", age_seconds: 3.2 } satisfies LookupResponse;
+export const STORE_EXAMPLE = { ...LOOKUP_EXAMPLE, response: EXAMPLE_RESPONSE, ttl_seconds: 7200 } satisfies StoreRequest;
+export const STORE_RESPONSE_EXAMPLE = {
+  key: EXAMPLE_KEY,
+  ttl_seconds: 7200,
+  stale_seconds: 0,
+  compressed: false,
+  codec: "none",
+  stored_bytes: 62,
+  tiers: ["memory", "redis"],
+} satisfies StoreResponse;
+export const ENTRY_EXAMPLE = { key: EXAMPLE_KEY, response: EXAMPLE_RESPONSE, tier: "redis", ttl_seconds: 7196.8 } satisfies EntryResponse;
+export const DELETE_EXAMPLE = { deleted: true, tiers: ["memory", "redis"], complete: true } satisfies DeleteResponse;
+export const RELEASE_EXAMPLE = { key: EXAMPLE_KEY, lease_token: "r3f9c1d2e4b5a6978812345678abcdef", cacheable: false, hit_for_miss_seconds: 60 } satisfies ReleaseLeaseRequest;
+export const RENEW_EXAMPLE = { key: EXAMPLE_KEY, lease_token: "r3f9c1d2e4b5a6978812345678abcdef", ttl_ms: 30000 } satisfies RenewLeaseRequest;

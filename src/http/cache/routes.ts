@@ -1,16 +1,26 @@
 import { Elysia } from "elysia";
 import type { authPlugin } from "../auth/plugin.ts";
+import { CACHE_STATUS_HIT, CACHE_STATUS_MISS, CACHE_STATUS_STORED } from "../cache-status.ts";
+import { documented } from "../docs/operation.ts";
 import { ErrorResponse } from "../error-model.ts";
 import {
+  DELETE_EXAMPLE,
   DeleteResponse,
+  ENTRY_EXAMPLE,
   EntryParams,
   EntryResponse,
+  LOOKUP_EXAMPLE,
+  LOOKUP_HIT_EXAMPLE,
   LookupRequest,
   LookupResponse,
+  RELEASE_EXAMPLE,
   ReleaseLeaseRequest,
   ReleaseLeaseResponse,
+  RENEW_EXAMPLE,
   RenewLeaseRequest,
   RenewLeaseResponse,
+  STORE_EXAMPLE,
+  STORE_RESPONSE_EXAMPLE,
   StoreRequest,
   StoreResponse,
 } from "./model.ts";
@@ -19,10 +29,14 @@ import type { LookupResult, ResponseCache } from "../../engine/service.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 // Shared Headers instances: a Response copies them, and building one from a plain object per
-// request costs more than the copy.
-const HIT_HEADERS = new Headers({ "content-type": JSON_TYPE, "x-cache": "HIT" });
-const MISS_HEADERS = new Headers({ "content-type": JSON_TYPE, "x-cache": "MISS" });
-const JSON_HEADERS = new Headers({ "content-type": JSON_TYPE });
+// request costs more than the copy. Cache-Status (RFC 9211) says the same as the proxy's.
+const HIT_HEADERS = new Headers({ "content-type": JSON_TYPE, "x-cache": "HIT", "cache-status": CACHE_STATUS_HIT });
+const MISS_HEADERS = new Headers({ "content-type": JSON_TYPE, "x-cache": "MISS", "cache-status": CACHE_STATUS_MISS });
+// A hit the caller waited for (another caller's answer, through its lease), and a stale one.
+const COLLAPSED_HEADERS = new Headers({ "content-type": JSON_TYPE, "x-cache": "HIT", "cache-status": `${CACHE_STATUS_HIT}; collapsed` });
+const STALE_HEADERS = new Headers({ "content-type": JSON_TYPE, "x-cache": "STALE", "cache-status": `${CACHE_STATUS_HIT}; stale` });
+const ENTRY_HEADERS = new Headers({ "content-type": JSON_TYPE, "cache-status": CACHE_STATUS_HIT });
+const NOT_FOUND_HEADERS = new Headers({ "content-type": JSON_TYPE, "cache-status": CACHE_STATUS_MISS });
 
 const roundMs = (seconds: number): number => Math.round(seconds * 1000) / 1000;
 
@@ -42,12 +56,17 @@ function lookupAnswer(result: LookupResult): Response {
   let extra = result.collapsed === true ? `,"collapsed":true` : "";
   if (result.stale === true) extra += `,"stale":true`;
   if (result.lease !== undefined) extra += `,"lease":{"token":"${result.lease.token}","ttl_ms":${result.lease.ttlMs}}`;
-  return new Response(`{"hit":true,"key":${JSON.stringify(result.key)},"response":${result.json},"tier":"${result.tier}","age_seconds":${age}${extra}}`, {
-    headers: HIT_HEADERS,
+  const response = new Response(`{"hit":true,"key":${JSON.stringify(result.key)},"response":${result.json},"tier":"${result.tier}","age_seconds":${age}${extra}}`, {
+    headers: result.collapsed === true ? COLLAPSED_HEADERS : result.stale === true ? STALE_HEADERS : HIT_HEADERS,
   });
+  // Age (RFC 9111) in whole seconds; one header set on the response's own copy (well under a microsecond).
+  if (result.ageSeconds !== null) response.headers.set("age", String(Math.floor(result.ageSeconds)));
+  return response;
 }
 
-const errors = { 400: ErrorResponse, 401: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse } as const;
+const tags = ["Data plane"];
+// 503: the body would pass MAX_INFLIGHT_BODY_BYTES (busy), or, on store, nothing could store the value.
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 503: ErrorResponse } as const;
 
 /** The REST data plane: apps in any language look up and store LLM responses here. */
 export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof authPlugin>) =>
@@ -65,18 +84,23 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
       auth: "required",
       body: LookupRequest,
       response: { 200: LookupResponse, ...errors },
-      detail: {
-        tags: ["Data plane"],
+      detail: documented({
+        operationId: "cacheLookup",
+        tags,
         summary: "Look up a cached response",
         description:
-          "Answers from the memory tier, else Redis (a Redis hit is promoted). Sets `X-Cache: HIT|MISS`. With `coalesce`, a miss is single-flighted across every sidecar on the same Redis: exactly one caller gets `lease` and calls the LLM; the others wait up to `wait_ms` and get its answer (`collapsed: true`), or `pending: true` when their wait ends first.",
-      },
-    })
+          "Answers from the memory tier, else Redis (a Redis hit is promoted). Sets `X-Cache: HIT|MISS|STALE`, `Cache-Status` (`ai-response-cache; hit`, `...; hit; collapsed`, `...; hit; stale` or `ai-response-cache; fwd=uri-miss`) and, on hits, `Age`. With `coalesce`, a miss is single-flighted across every sidecar on the same Redis: exactly one caller gets `lease` and calls the LLM; the others wait up to `wait_ms` and get its answer (`collapsed: true`), or `pending: true` when their wait ends first. With `max_stale_seconds`, an entry that far past its TTL (inside its stale window) answers, marked `stale: true`; with `coalesce` too, one such caller also gets the `lease` to refresh it.",
+        requestExample: LOOKUP_EXAMPLE,
+        responses: { 200: { description: "A hit with the cached response, or a miss with the key the response would be stored under", example: LOOKUP_HIT_EXAMPLE, headers: ["X-Cache", "Cache-Status", "Age"] } },
+      }),
+    },
+    )
     .post(
       "/store",
       async ({ body, set }) => {
         const stored = await cache.store({ ...body, ttlSeconds: body.ttl_seconds, staleSeconds: body.stale_seconds, leaseToken: body.lease_token });
         set.status = 201;
+        set.headers["cache-status"] = CACHE_STATUS_STORED;
         return {
           key: stored.key,
           ttl_seconds: stored.ttlSeconds,
@@ -90,27 +114,46 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
       {
         auth: "required",
         body: StoreRequest,
-        response: { 201: StoreResponse, ...errors, 409: ErrorResponse, 503: ErrorResponse },
-        detail: {
-          tags: ["Data plane"],
+        response: { 201: StoreResponse, ...errors, 409: ErrorResponse },
+        detail: documented({
+          operationId: "cacheStore",
+          tags,
           summary: "Store a response",
-          description: "Writes the memory tier and Redis (compressed above the threshold). With Redis down the entry lives in memory only, and `tiers` says so.",
-        },
+          description:
+            "Writes the memory tier and Redis (compressed above the threshold). With Redis down the entry lives in memory only, and `tiers` says so. With `lease_token` it is written only while that lease holds: 409 `lease_conflict` when it expired and was taken over, or the key was deleted or invalidated while it was out; 503 when the lease lives in a Redis that cannot be reached (retry).",
+          requestExample: STORE_EXAMPLE,
+          responses: {
+            201: { description: "Stored; `tiers` names where", example: STORE_RESPONSE_EXAMPLE, headers: ["Cache-Status"] },
+            503: {
+              description: "Too many request bodies in flight (`busy`, retry after Retry-After), or neither tier could store the value (`not_stored`)",
+              example: { error: "not_stored", detail: "the memory tier is disabled and Redis is unavailable" },
+              headers: ["Retry-After"],
+            },
+          },
+        }),
       },
     )
     .get(
       "/entries/:key",
       async ({ params: { key } }) => {
         const entry = await cache.getEntry(key);
-        if (entry === null) return new Response(JSON.stringify({ error: "not_found", detail: "no cache entry with this key" }), { status: 404, headers: JSON_HEADERS });
+        if (entry === null) return new Response(JSON.stringify({ error: "not_found", detail: "no cache entry with this key" }), { status: 404, headers: NOT_FOUND_HEADERS });
         const ttl = entry.ttlSeconds === null ? "null" : String(roundMs(entry.ttlSeconds));
-        return new Response(`{"key":${JSON.stringify(entry.key)},"response":${entry.json},"tier":"${entry.tier}","ttl_seconds":${ttl}}`, { headers: JSON_HEADERS });
+        return new Response(`{"key":${JSON.stringify(entry.key)},"response":${entry.json},"tier":"${entry.tier}","ttl_seconds":${ttl}}`, { headers: ENTRY_HEADERS });
       },
       {
         auth: "required",
         params: EntryParams,
         response: { 200: EntryResponse, 404: ErrorResponse, 401: ErrorResponse, 422: ErrorResponse },
-        detail: { tags: ["Data plane"], summary: "Read one entry by key (URL-encode the key)" },
+        detail: documented({
+          operationId: "getCacheEntry",
+          tags,
+          summary: "Read one entry by key (URL-encode the key)",
+          responses: {
+            200: { description: "The entry and its remaining lifetime", example: ENTRY_EXAMPLE, headers: ["Cache-Status"] },
+            404: { description: "No entry with this key", example: { error: "not_found", detail: "no cache entry with this key" }, headers: ["Cache-Status"] },
+          },
+        }),
       },
     )
     .delete(
@@ -123,7 +166,12 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
         auth: "required",
         params: EntryParams,
         response: { 200: DeleteResponse, 401: ErrorResponse, 422: ErrorResponse },
-        detail: { tags: ["Data plane"], summary: "Delete one entry from both tiers" },
+        detail: documented({
+          operationId: "deleteCacheEntry",
+          tags,
+          summary: "Delete one entry from both tiers",
+          responses: { 200: { description: "`complete: false` when Redis could not be reached, so its copy may remain", example: DELETE_EXAMPLE } },
+        }),
       },
     )
     .post(
@@ -136,12 +184,16 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
       {
         auth: "required",
         body: ReleaseLeaseRequest,
-        response: { 200: ReleaseLeaseResponse, ...errors, 409: ErrorResponse, 503: ErrorResponse },
-        detail: {
-          tags: ["Data plane"],
+        response: { 200: ReleaseLeaseResponse, ...errors, 409: ErrorResponse },
+        detail: documented({
+          operationId: "releaseLease",
+          tags,
           summary: "Give a lease up without storing",
-          description: "The LLM call failed (the next waiting caller takes the lease over at once), or with `cacheable: false` the answer may not be cached: later callers skip the wait for `hit_for_miss_seconds` instead of queueing behind leaders that never store.",
-        },
+          description:
+            "The LLM call failed (the next waiting caller takes the lease over at once), or with `cacheable: false` the answer may not be cached: later callers skip the wait for `hit_for_miss_seconds` instead of queueing behind leaders that never store.",
+          requestExample: RELEASE_EXAMPLE,
+          responses: { 200: { description: "Released", example: { released: true } } },
+        }),
       },
     )
     .post(
@@ -154,7 +206,13 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
       {
         auth: "required",
         body: RenewLeaseRequest,
-        response: { 200: RenewLeaseResponse, ...errors, 409: ErrorResponse, 503: ErrorResponse },
-        detail: { tags: ["Data plane"], summary: "Extend a lease while the LLM call goes on" },
+        response: { 200: RenewLeaseResponse, ...errors, 409: ErrorResponse },
+        detail: documented({
+          operationId: "renewLease",
+          tags,
+          summary: "Extend a lease while the LLM call goes on",
+          requestExample: RENEW_EXAMPLE,
+          responses: { 200: { description: "Renewed for `ttl_ms` from now", example: { renewed: true, ttl_ms: 30000 } } },
+        }),
       },
     );

@@ -1,7 +1,11 @@
-import { Elysia, t } from "elysia";
+import { Type as t, type Static } from "@sinclair/typebox";
+import { Elysia } from "elysia";
 import type { ResponseCache } from "../../engine/service.ts";
+import { documented } from "../docs/operation.ts";
 import { RedisHealthSchema } from "../management/model.ts";
 
+// Plain TypeBox, not Elysia's `t`: its Integer and Number also accept numeric strings, which the
+// document would then show as string-or-number.
 export const HealthResponse = t.Object({ status: t.Literal("ok"), version: t.String(), uptime_seconds: t.Number() }, { $id: "HealthResponse" });
 
 export const ReadyResponse = t.Object(
@@ -23,6 +27,12 @@ export const ReadyResponse = t.Object(
   { $id: "ReadyResponse" },
 );
 
+const HEALTH_EXAMPLE = { status: "ok", version: "0.1.0", uptime_seconds: 3600.25 } satisfies Static<typeof HealthResponse>;
+const READY_EXAMPLE = {
+  status: "ready",
+  tiers: { memory: { status: "up", entries: 412 }, redis: { status: "connected", writes: "ok", coherence: "listening" } },
+} satisfies Static<typeof ReadyResponse>;
+
 /**
  * Liveness and readiness. Readiness stays 200 while Redis is down: the sidecar still answers
  * from its memory tier, and failing readiness would take the whole app pod out of service.
@@ -31,7 +41,12 @@ export const healthController = (cache: ResponseCache, version: string, startedA
   new Elysia({ name: "health" })
     .get("/health", () => ({ status: "ok" as const, version, uptime_seconds: Math.round((Date.now() - startedAt) / 10) / 100 }), {
       response: { 200: HealthResponse },
-      detail: { tags: ["Operations"], summary: "Liveness: 200 while the process serves" },
+      detail: documented({
+        operationId: "getHealth",
+        tags: ["Operations"],
+        summary: "Liveness: 200 while the process serves",
+        responses: { 200: { description: "The process serves", example: HEALTH_EXAMPLE } },
+      }),
     })
     .get(
       "/ready",
@@ -48,5 +63,14 @@ export const healthController = (cache: ResponseCache, version: string, startedA
           },
         };
       },
-      { response: { 200: ReadyResponse }, detail: { tags: ["Operations"], summary: "Readiness with the state of each cache tier" } },
+      {
+        response: { 200: ReadyResponse },
+        detail: documented({
+          operationId: "getReadiness",
+          tags: ["Operations"],
+          summary: "Readiness with the state of each cache tier",
+          description: "Stays 200 (`degraded`) while Redis is down, because the memory tier still serves.",
+          responses: { 200: { description: "Ready, or degraded while the memory tier serves alone", example: READY_EXAMPLE } },
+        }),
+      },
     );

@@ -103,7 +103,7 @@ export const InvalidateResponse = Type.Object(
     redis: Type.Union([Type.Literal("ok"), Type.Literal("unavailable"), Type.Literal("disabled")], {
       description: "unavailable: Redis could not be reached, so only the memory tier was invalidated",
     }),
-    duration_seconds: Type.Number(),
+    duration_seconds: Type.Number({ description: "How long the invalidation took (seconds)" }),
   },
   { $id: "InvalidateResponse" },
 );
@@ -228,3 +228,70 @@ export const CachePerformanceResponse = Type.Object(
   { $id: "CachePerformanceResponse" },
 );
 export type CachePerformanceResponse = Static<typeof CachePerformanceResponse>;
+
+// Examples for the OpenAPI document, taken from a real sidecar with Redis; typed against the schemas.
+export const STATUS_EXAMPLE = {
+  redis: { status: "connected", configured: true, state: "connected", url: "redis://***@redis:6379/0", keys: 1523, memory_used: "2.31M", memory_usage: "2.31M", memory_used_bytes: 2422208, connected_clients: 3, topology: "standalone" },
+  memory: { status: "normal", entries: 412, limit: 10000, bytes: 1843200, max_bytes: 67108864, utilization_percent: 4.12, bytes_utilization_percent: 2.75, evictions: 0 },
+  performance: { status: "good", hit_rate: 71.4, total_operations: 1400, cache_hits: 1000, cache_misses: 400, redis_errors: 0 },
+} satisfies CacheStatusResponse;
+
+export const INVALIDATE_EXAMPLE = {
+  message: "Cache invalidated for pattern: op:summarize",
+  keys_removed: 3,
+  memory_keys_removed: 3,
+  redis_keys_removed: 3,
+  redis: "ok",
+  duration_seconds: 0.0021,
+} satisfies InvalidateResponse;
+
+export const INVALIDATION_STATS_EXAMPLE = {
+  total_invalidations: 1,
+  total_keys_invalidated: 3,
+  rates: { last_hour: 1, last_24_hours: 1, average_per_hour: 1 },
+  thresholds: { warning_per_hour: 50, critical_per_hour: 100, current_alert_level: "normal" },
+  patterns: { most_common_patterns: { "op:summarize": 1 }, invalidation_types: { manual: 1 } },
+  efficiency: { avg_keys_per_invalidation: 3, avg_duration: 0.0021, max_duration: 0.0021 },
+} satisfies InvalidationStatsResponse;
+
+export const RECOMMENDATIONS_EXAMPLE = {
+  recommendations: ["High invalidation frequency: 62 invalidations in the last hour (warning at 50, critical at 100)"],
+  details: [
+    {
+      severity: "warning",
+      issue: "High invalidation frequency",
+      message: "62 invalidations in the last hour (warning at 50, critical at 100)",
+      suggestions: ["Use more specific patterns instead of broad wildcards", "Use longer TTLs where data changes rarely"],
+    },
+  ],
+} satisfies RecommendationsResponse;
+
+const DURATIONS_EXAMPLE = { avg_duration: 0.00014, median_duration: 0.00004, p95_duration: 0.00031, p99_duration: 0.00031, max_duration: 0.00036, min_duration: 0.00001 };
+export const PERFORMANCE_EXAMPLE = {
+  timestamp: "2026-12-06T11:40:56.826Z",
+  retention_hours: 1,
+  cache_hit_rate: 50,
+  total_cache_operations: 2,
+  cache_hits: 1,
+  cache_misses: 1,
+  key_generation: { total_operations: 5, ...DURATIONS_EXAMPLE, avg_text_length: 2048, max_text_length: 4096, slow_operations: 0 },
+  cache_operations: {
+    total_operations: 6,
+    ...DURATIONS_EXAMPLE,
+    slow_operations: 0,
+    by_operation_type: { get: { count: 2, avg_duration: 0.00007, max_duration: 0.00011, median_duration: 0.00004, p95_duration: 0.00004, p99_duration: 0.00004 } },
+  },
+  compression: {
+    total_operations: 3,
+    avg_compression_ratio: 0.31,
+    median_compression_ratio: 0.3,
+    best_compression_ratio: 0.22,
+    worst_compression_ratio: 0.41,
+    avg_compression_time: 0.00005,
+    max_compression_time: 0.00009,
+    total_bytes_processed: 6144,
+    total_bytes_saved: 4239,
+    overall_savings_percent: 69,
+  },
+  invalidation: INVALIDATION_STATS_EXAMPLE,
+} satisfies CachePerformanceResponse;

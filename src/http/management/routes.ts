@@ -1,13 +1,19 @@
 import { Elysia } from "elysia";
 import type { authPlugin } from "../auth/plugin.ts";
+import { documented } from "../docs/operation.ts";
 import { ErrorResponse, errorResponse } from "../error-model.ts";
 import {
   CachePerformanceResponse,
   CacheStatusResponse,
+  INVALIDATE_EXAMPLE,
+  INVALIDATION_STATS_EXAMPLE,
   InvalidateQuery,
   InvalidateResponse,
   InvalidationStatsResponse,
+  PERFORMANCE_EXAMPLE,
+  RECOMMENDATIONS_EXAMPLE,
   RecommendationsResponse,
+  STATUS_EXAMPLE,
 } from "./model.ts";
 import type { ManagementService } from "./service.ts";
 
@@ -20,7 +26,13 @@ export const managementController = (management: ManagementService, auth: Return
     .get("/status", () => management.status(), {
       auth: "optional",
       response: { 200: CacheStatusResponse, 401: ErrorResponse },
-      detail: { tags, summary: "Cache status: Redis, memory tier and performance", description: "Never fails: on an internal error it answers 200 with `error`." },
+      detail: documented({
+        operationId: "getCacheStatus",
+        tags,
+        summary: "Cache status: Redis, memory tier and performance",
+        description: "Never fails: on an internal error it answers 200 with `error`.",
+        responses: { 200: { description: "Each tier's state and the hit rate", example: STATUS_EXAMPLE } },
+      }),
     })
     .post(
       "/invalidate",
@@ -29,22 +41,35 @@ export const managementController = (management: ManagementService, auth: Return
         auth: "required",
         query: InvalidateQuery,
         response: { 200: InvalidateResponse, 401: ErrorResponse, 422: ErrorResponse },
-        detail: {
+        detail: documented({
+          operationId: "invalidateCache",
           tags,
           summary: "Invalidate cache entries matching a glob pattern",
           description: "Removes keys matching `{prefix}:*{pattern}*` from both tiers (SCAN + UNLINK on Redis). An empty pattern removes every cache key; keys outside the prefix are never touched.",
-        },
+          responses: { 200: { description: "What was removed from each tier", example: INVALIDATE_EXAMPLE } },
+        }),
       },
     )
     .get("/invalidation-stats", () => management.invalidationStats(), {
       auth: "optional",
       response: { 200: InvalidationStatsResponse, 401: ErrorResponse },
-      detail: { tags, summary: "Invalidation frequency, patterns and efficiency", description: "`{}` when statistics are unavailable." },
+      detail: documented({
+        operationId: "getInvalidationStats",
+        tags,
+        summary: "Invalidation frequency, patterns and efficiency",
+        description: "`{}` when statistics are unavailable.",
+        responses: { 200: { description: "Frequency, patterns and efficiency of the recorded invalidations", example: INVALIDATION_STATS_EXAMPLE } },
+      }),
     })
     .get("/invalidation-recommendations", () => management.recommendations(), {
       auth: "optional",
       response: { 200: RecommendationsResponse, 401: ErrorResponse },
-      detail: { tags, summary: "Recommendations from the recorded invalidations" },
+      detail: documented({
+        operationId: "getInvalidationRecommendations",
+        tags,
+        summary: "Recommendations from the recorded invalidations",
+        responses: { 200: { description: "One sentence per finding, and the findings in detail", example: RECOMMENDATIONS_EXAMPLE } },
+      }),
     })
     .get(
       "/metrics",
@@ -59,6 +84,16 @@ export const managementController = (management: ManagementService, auth: Return
       {
         auth: "optional",
         response: { 200: CachePerformanceResponse, 401: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
-        detail: { tags, summary: "Performance metrics over the retention window", description: "500 when the monitor is unavailable; 503 when monitoring is disabled." },
+        detail: documented({
+          operationId: "getCachePerformanceMetrics",
+          tags,
+          summary: "Performance metrics over the retention window",
+          description: "Durations are in seconds and `cache_hit_rate` is a percentage. 500 when the monitor is unavailable; 503 when monitoring is disabled.",
+          responses: {
+            200: { description: "Hit rate, key generation, operations, compression, memory and invalidation statistics", example: PERFORMANCE_EXAMPLE },
+            500: { description: "The monitor failed", example: { error: "metrics_unavailable", detail: "performance metrics could not be computed: monitor unavailable" } },
+            503: { description: "Monitoring is disabled", example: { error: "monitoring_disabled", detail: "performance monitoring is disabled by configuration (MONITORING_ENABLED=false)" } },
+          },
+        }),
       },
     );

@@ -3,6 +3,7 @@ import { REDIS_HEALTH_STATES } from "../../engine/redis/shared-tier.ts";
 import type { PerformanceMonitor } from "../../monitor/monitor.ts";
 import type { WindowedHistogram } from "../../monitor/windowed.ts";
 import { UPSTREAM_BOUNDS, type ProxyMetrics } from "../proxy/metrics.ts";
+import { HTTP_BOUNDS, type HttpMetrics } from "./http-metrics.ts";
 
 /** Bucket bounds (seconds) of the exported duration histograms: 10 µs to 1 s. */
 export const DURATION_BOUNDS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -14,7 +15,14 @@ export interface PrometheusSource {
   readonly version: string;
   /** The caching proxy's counters; absent when the proxy is off. */
   readonly proxy?: ProxyMetrics;
+  /** Requests by route template and status; absent for apps served without serve.ts. */
+  readonly http?: HttpMetrics;
+  /** Epoch milliseconds the process started (process_start_time_seconds). */
+  readonly startedAt?: number;
 }
+
+/** When this module loaded: the start time of apps built without one (tests). */
+const PROCESS_STARTED_AT = Date.now() - performance.now();
 
 const escapeLabel = (value: string): string => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
@@ -24,7 +32,7 @@ const escapeLabel = (value: string): string => value.replace(/\\/g, "\\\\").repl
  * Histogram buckets come from the monitor's log buckets: a bucket is counted under the first
  * bound at or above its representative value, so a bound is exact to within 1%.
  */
-export function renderPrometheus({ cache, monitor, instanceId, version, proxy }: PrometheusSource): string {
+export function renderPrometheus({ cache, monitor, instanceId, version, proxy, http, startedAt }: PrometheusSource): string {
   const id = `instance_id="${escapeLabel(instanceId)}"`;
   const lines: string[] = [];
   const metric = (name: string, type: string, help: string): void => {
@@ -94,8 +102,15 @@ export function renderPrometheus({ cache, monitor, instanceId, version, proxy }:
   metric("ai_cache_redis_state", "gauge", "1 for Redis's current state: disabled (not configured), connected, unavailable or error.");
   for (const state of REDIS_HEALTH_STATES) lines.push(`ai_cache_redis_state{${id},state="${state}"} ${health === state ? 1 : 0}`);
   if (proxy) proxyLines(lines, id, proxy, metric);
+  if (http) httpLines(lines, id, http, metric);
+  // The standard process series (as client libraries name them), read at scrape time.
+  const cpu = process.cpuUsage();
+  metric("process_cpu_seconds_total", "counter", "User and system CPU time spent by the sidecar, in seconds.");
+  lines.push(`process_cpu_seconds_total{${id}} ${(cpu.user + cpu.system) / 1e6}`);
   metric("process_resident_memory_bytes", "gauge", "Resident set size of the sidecar.");
   lines.push(`process_resident_memory_bytes{${id}} ${process.memoryUsage.rss()}`);
+  metric("process_start_time_seconds", "gauge", "Start time of the sidecar since the Unix epoch, in seconds.");
+  lines.push(`process_start_time_seconds{${id}} ${Math.floor((startedAt ?? PROCESS_STARTED_AT) / 1000)}`);
   return `${lines.join("\n")}\n`;
 }
 
@@ -111,16 +126,30 @@ function proxyLines(lines: string[], id: string, proxy: ProxyMetrics, metric: (n
   for (const { endpoint, detail, count } of proxy.notStoredSeries()) lines.push(`ai_cache_proxy_not_stored_total{${id},endpoint="${endpoint}",reason="${escapeLabel(detail)}"} ${count}`);
   metric("ai_cache_proxy_upstream_duration_seconds", "histogram", "Duration of upstream calls made for cacheable requests, headers to last byte.");
   for (const series of proxy.latencySeries()) {
-    const labels = `${id},endpoint="${series.endpoint}"`;
-    UPSTREAM_BOUNDS.forEach((bound, i) => lines.push(`ai_cache_proxy_upstream_duration_seconds_bucket{${labels},le="${bound}"} ${series.cumulative[i]}`));
-    lines.push(`ai_cache_proxy_upstream_duration_seconds_bucket{${labels},le="+Inf"} ${series.count}`);
-    lines.push(`ai_cache_proxy_upstream_duration_seconds_sum{${labels}} ${series.sum}`, `ai_cache_proxy_upstream_duration_seconds_count{${labels}} ${series.count}`);
+    fixedHistogramLines(lines, "ai_cache_proxy_upstream_duration_seconds", `${id},endpoint="${series.endpoint}"`, UPSTREAM_BOUNDS, series);
   }
   metric("ai_cache_proxy_tokens_saved_total", "counter", "Tokens served from the cache instead of being paid for again, by model and kind (input, output), from the stored usage.");
   for (const { model, input, output } of proxy.savedSeries()) {
     const labels = `${id},model="${escapeLabel(model)}"`;
     lines.push(`ai_cache_proxy_tokens_saved_total{${labels},kind="input"} ${input}`, `ai_cache_proxy_tokens_saved_total{${labels},kind="output"} ${output}`);
   }
+}
+
+/** Requests by route template, method and status, and their duration. */
+function httpLines(lines: string[], id: string, http: HttpMetrics, metric: (name: string, type: string, help: string) => void): void {
+  const series = http.snapshot();
+  metric("ai_cache_http_requests_total", "counter", "HTTP requests answered, by route template, method and status.");
+  for (const { route, method, statuses } of series) {
+    for (const [status, count] of statuses) lines.push(`ai_cache_http_requests_total{${id},route="${route}",method="${method}",status="${status}"} ${count}`);
+  }
+  metric("ai_cache_http_request_duration_seconds", "histogram", "Time from a request's arrival to its response headers, by route template and method.");
+  for (const one of series) fixedHistogramLines(lines, "ai_cache_http_request_duration_seconds", `${id},route="${one.route}",method="${one.method}"`, HTTP_BOUNDS, one);
+}
+
+/** A histogram with fixed bounds and cumulative counts, in the exposition format. */
+function fixedHistogramLines(lines: string[], name: string, labels: string, bounds: readonly number[], series: { cumulative: readonly number[]; sum: number; count: number }): void {
+  bounds.forEach((bound, i) => lines.push(`${name}_bucket{${labels},le="${bound}"} ${series.cumulative[i]}`));
+  lines.push(`${name}_bucket{${labels},le="+Inf"} ${series.count}`, `${name}_sum{${labels}} ${series.sum}`, `${name}_count{${labels}} ${series.count}`);
 }
 
 function histogramLines(lines: string[], name: string, labels: string, histogram: WindowedHistogram): void {

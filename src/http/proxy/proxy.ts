@@ -5,6 +5,7 @@ import { tokenScope } from "../../engine/leases/lease-store.ts";
 import type { FlightEntry } from "../../engine/leases/flight-log.ts";
 import type { Lease, ResponseCache } from "../../engine/service.ts";
 import { BodyBudgetExceededError, BodyTooLargeError, discardUnreadBody, exceedsDepth, MAX_JSON_DEPTH, readBodyBytes, type BodyLimits } from "../body.ts";
+import { CACHE_STATUS } from "../cache-status.ts";
 import type { ApiKeyVerifier } from "../auth/verifier.ts";
 import type { Logger } from "../../logging/logger.ts";
 import { CONTROL_HEADERS, ControlHeaderError, readControls, type RequestControls } from "./controls.ts";
@@ -22,7 +23,6 @@ export const PROXY_KEY_HEADER = "x-cache-api-key";
 /** Never forwarded: they speak to this cache, not to the upstream. */
 const DROPPED_REQUEST_HEADERS: readonly string[] = [...CONTROL_HEADERS, PROXY_KEY_HEADER];
 
-const CACHE_STATUS = "ai-response-cache";
 const JSON_TYPE = "application/json";
 const UTF8 = new TextDecoder();
 

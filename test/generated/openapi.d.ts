@@ -1,0 +1,1822 @@
+// Generated from the served OpenAPI document by `bun scripts/openapi-types.ts`; do not edit.
+export interface paths {
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: 200 while the process serves */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness with the state of each cache tier
+         * @description Stays 200 (`degraded`) while Redis is down, because the memory tier still serves.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cache/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Look up a cached response
+         * @description Answers from the memory tier, else Redis (a Redis hit is promoted). Sets `X-Cache: HIT|MISS`, `Cache-Status` (`ai-response-cache; hit` or `ai-response-cache; fwd=uri-miss`) and, on hits, `Age`.
+         */
+        post: operations["cacheLookup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cache/store": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Store a response
+         * @description Writes the memory tier and Redis (compressed above the threshold). With Redis down the entry lives in memory only, and `tiers` says so.
+         */
+        post: operations["cacheStore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cache/entries/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one entry by key (URL-encode the key) */
+        get: operations["getCacheEntry"];
+        put?: never;
+        post?: never;
+        /** Delete one entry from both tiers */
+        delete: operations["deleteCacheEntry"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/cache/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cache status: Redis, memory tier and performance
+         * @description Never fails: on an internal error it answers 200 with `error`.
+         */
+        get: operations["getCacheStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/cache/invalidate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invalidate cache entries matching a glob pattern
+         * @description Removes keys matching `{prefix}:*{pattern}*` from both tiers (SCAN + UNLINK on Redis). An empty pattern removes every cache key; keys outside the prefix are never touched.
+         */
+        post: operations["invalidateCache"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/cache/invalidation-stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Invalidation frequency, patterns and efficiency
+         * @description `{}` when statistics are unavailable.
+         */
+        get: operations["getInvalidationStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/cache/invalidation-recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recommendations from the recorded invalidations */
+        get: operations["getInvalidationRecommendations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/cache/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Performance metrics over the retention window
+         * @description Durations are in seconds and `cache_hit_rate` is a percentage. 500 when the monitor is unavailable; 503 when monitoring is disabled.
+         */
+        get: operations["getCachePerformanceMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics of this sidecar (label instance_id) */
+        get: operations["getPrometheusMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        LookupRequest: {
+            /** @description What the LLM was asked to do, e.g. summarize (A-Z a-z 0-9 _ . -, at most 64) */
+            operation: string;
+            /** @description The input text; only its SHA-256 digest enters the key */
+            text: string;
+            /** @description Model options: a JSON object or null (anything else is refused with 422); canonicalised (sorted keys, types kept) before hashing */
+            options?: unknown;
+            /** @description Question for Q&A operations */
+            question?: string | null;
+        };
+        LookupHit: {
+            /** @enum {boolean} */
+            hit: true;
+            /** @description The cache key: {prefix}:op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
+            key: string;
+            /** @description The cached response, as stored */
+            response: unknown;
+            /** @enum {string} */
+            tier: "memory" | "redis";
+            /** @description Seconds since the entry was stored (null if unknown) */
+            age_seconds: number | null;
+        };
+        LookupMiss: {
+            /** @enum {boolean} */
+            hit: false;
+            /** @description The cache key: {prefix}:op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
+            key: string;
+        };
+        StoreRequest: {
+            /** @description What the LLM was asked to do, e.g. summarize (A-Z a-z 0-9 _ . -, at most 64) */
+            operation: string;
+            /** @description The input text; only its SHA-256 digest enters the key */
+            text: string;
+            /** @description Model options: a JSON object or null (anything else is refused with 422); canonicalised (sorted keys, types kept) before hashing */
+            options?: unknown;
+            /** @description Question for Q&A operations */
+            question?: string | null;
+            /** @description Any JSON value: the LLM's answer to cache */
+            response: (string | null) | (number | null) | (boolean | null) | (unknown[] | null) | ({
+                [key: string]: unknown;
+            } | null);
+            /** @description Defaults to the operation's TTL */
+            ttl_seconds?: number;
+        };
+        CacheKeyGenerationStats: {
+            total_operations: number;
+            /** @description Mean (seconds) */
+            avg_duration: number;
+            /** @description Median, within 1% (seconds) */
+            median_duration: number;
+            /** @description 95th percentile, within 1% (seconds) */
+            p95_duration: number;
+            /** @description 99th percentile, within 1% (seconds) */
+            p99_duration: number;
+            /** @description Longest (seconds) */
+            max_duration: number;
+            /** @description Shortest (seconds) */
+            min_duration: number;
+            avg_text_length: number;
+            max_text_length: number;
+            /** @description Key generations slower than 0.1 s */
+            slow_operations: number;
+        };
+        CacheOperationTypeStats: {
+            count: number;
+            /** @description Mean (seconds) */
+            avg_duration: number;
+            /** @description Longest (seconds) */
+            max_duration: number;
+            /** @description Median, within 1% (seconds) */
+            median_duration: number;
+            /** @description 95th percentile, within 1% (seconds) */
+            p95_duration: number;
+            /** @description 99th percentile, within 1% (seconds) */
+            p99_duration: number;
+        };
+        CacheOperationStats: {
+            total_operations: number;
+            /** @description Mean (seconds) */
+            avg_duration: number;
+            /** @description Median, within 1% (seconds) */
+            median_duration: number;
+            /** @description 95th percentile, within 1% (seconds) */
+            p95_duration: number;
+            /** @description 99th percentile, within 1% (seconds) */
+            p99_duration: number;
+            /** @description Longest (seconds) */
+            max_duration: number;
+            /** @description Shortest (seconds) */
+            min_duration: number;
+            /** @description Operations slower than 0.05 s */
+            slow_operations: number;
+            by_operation_type: {
+                [key: string]: components["schemas"]["CacheOperationTypeStats"];
+            };
+        };
+        CompressionStats: {
+            total_operations: number;
+            /** @description compressed / original */
+            avg_compression_ratio: number;
+            median_compression_ratio: number;
+            /** @description Smallest compressed / original */
+            best_compression_ratio: number;
+            worst_compression_ratio: number;
+            /** @description Mean (seconds) */
+            avg_compression_time: number;
+            /** @description Longest (seconds) */
+            max_compression_time: number;
+            total_bytes_processed: number;
+            total_bytes_saved: number;
+            overall_savings_percent: number;
+        };
+        /** @description Empty object when statistics are unavailable */
+        InvalidationStatsResponse: {
+            no_invalidations?: boolean;
+            total_invalidations?: number;
+            total_keys_invalidated?: number;
+            warning_threshold_per_hour?: number;
+            critical_threshold_per_hour?: number;
+            rates?: {
+                last_hour: number;
+                last_24_hours: number;
+                average_per_hour: number;
+            };
+            thresholds?: {
+                warning_per_hour: number;
+                critical_per_hour: number;
+                /** @enum {string} */
+                current_alert_level: "normal" | "warning" | "critical";
+            };
+            patterns?: {
+                most_common_patterns: {
+                    [key: string]: number;
+                };
+                invalidation_types: {
+                    [key: string]: number;
+                };
+            };
+            efficiency?: {
+                avg_keys_per_invalidation: number;
+                /** @description Mean (seconds) */
+                avg_duration: number;
+                /** @description Longest (seconds) */
+                max_duration: number;
+            };
+        };
+    };
+    responses: never;
+    parameters: {
+        /** @description Echoed on the answer and written in every log line of the request; generated when absent */
+        RequestId: string;
+        /** @description W3C Trace Context; copied into every log line of the request */
+        Traceparent: string;
+    };
+    requestBodies: never;
+    headers: {
+        /**
+         * @description The request's X-Request-Id, or one generated for it; every log line of the request carries it
+         * @example 6f1c0e1e6a0f4c59
+         */
+        "X-Request-Id": string;
+        /**
+         * @description HIT: answered from the cache; MISS: nothing cached for this key
+         * @example HIT
+         */
+        "X-Cache": "HIT" | "MISS";
+        /**
+         * @description RFC 9211: `ai-response-cache; hit`, or `ai-response-cache; fwd=uri-miss` when nothing was cached (the caller then asks the LLM)
+         * @example ai-response-cache; hit
+         */
+        "Cache-Status": string;
+        /**
+         * @description Seconds since the entry was stored, on hits whose age is known (RFC 9111)
+         * @example 3
+         */
+        Age: number;
+        /**
+         * @description The Bearer challenge
+         * @example Bearer realm="ai-response-cache"
+         */
+        "WWW-Authenticate": string;
+        /**
+         * @description Seconds to wait before retrying
+         * @example 1
+         */
+        "Retry-After": number;
+    };
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed on the answer and written in every log line of the request; generated when absent */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C Trace Context; copied into every log line of the request */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process serves */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "version": "0.1.0",
+                     *       "uptime_seconds": 3600.25
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok";
+                        version: string;
+                        uptime_seconds: number;
+                    };
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed on the answer and written in every log line of the request; generated when absent */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C Trace Context; copied into every log line of the request */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready, or degraded while the memory tier serves alone */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ready",
+                     *       "tiers": {
+                     *         "memory": {
+                     *           "status": "up",
+                     *           "entries": 412
+                     *         },
+                     *         "redis": {
+                     *           "status": "connected",
+                     *           "writes": "ok",
+                     *           "coherence": "listening"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description degraded: Redis is configured but unreachable, refuses writes, or coherence is lost; the memory tier still serves
+                         * @enum {string}
+                         */
+                        status: "ready" | "degraded";
+                        tiers: {
+                            memory: {
+                                /** @enum {string} */
+                                status: "up" | "disabled";
+                                entries: number;
+                            };
+                            redis: {
+                                /**
+                                 * @description disabled: not configured (memory tier only); unavailable: unreachable, retrying; error: credentials or certificate refused, retrying
+                                 * @enum {string}
+                                 */
+                                status: "disabled" | "connected" | "unavailable" | "error";
+                                /**
+                                 * @description failing: Redis refuses writes; new entries live in memory only
+                                 * @enum {string}
+                                 */
+                                writes?: "ok" | "failing";
+                                /**
+                                 * @description lost: other sidecars' changes may be missed; memory copies live at most half the bound
+                                 * @enum {string}
+                                 */
+                                coherence?: "listening" | "lost";
+                            };
+                        };
+                    };
+                };
+            };
+        };
+    };
+    cacheLookup: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed on the answer and written in every log line of the request; generated when absent */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C Trace Context; copied into every log line of the request */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "operation": "summarize",
+                 *       "text": "RFC 9211 defines the Cache-Status HTTP response header field...",
+                 *       "options": {
+                 *         "max_length": 100
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["LookupRequest"];
+            };
+        };
+        responses: {
+            /** @description A hit with the cached response, or a miss with the key the response would be stored under */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "Cache-Status": components["headers"]["Cache-Status"];
+                    Age: components["headers"]["Age"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "hit": true,
+                     *       "key": "ai_cache:op:summarize|txt:6c3e5b2f0d1a4e8f9b7c2d5a1e3f4b6c|opts:0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d",
+                     *       "response": {
+                     *         "summary": "RFC 9211 defines the Cache-Status response header."
+                     *       },
+                     *       "tier": "memory",
+                     *       "age_seconds": 3.2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LookupHit"] | components["schemas"]["LookupMiss"];
+                };
+            };
+            /** @description Malformed JSON, or JSON nested deeper than 128 levels */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "malformed_json",
+                     *       "detail": "the request body is not valid JSON: JSON Parse error: Unexpected EOF"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description No API key where one is required, or a key that is not valid */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "detail": "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A body or field over its limit; the detail names the limit */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "payload_too_large",
+                     *       "detail": "text is larger than CACHE_MAX_TEXT_BYTES (1048576 bytes)",
+                     *       "field": "text"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A content type other than application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unsupported_media_type",
+                     *       "detail": "content-type \"text/plain\" is not accepted: send application/json"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A field that breaks the schema; the value is never echoed */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_error",
+                     *       "detail": "field 'operation': Expected string to match '^[A-Za-z0-9_.-]{1,64}$'",
+                     *       "field": "operation"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description Too many request bodies in flight (busy, with Retry-After), or nothing could store the value */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "busy",
+                     *       "detail": "reading this body would take the request bodies held at once past MAX_INFLIGHT_BODY_BYTES (67108864 bytes); retry shortly"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+        };
+    };
+    cacheStore: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed on the answer and written in every log line of the request; generated when absent */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C Trace Context; copied into every log line of the request */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "operation": "summarize",
+                 *       "text": "RFC 9211 defines the Cache-Status HTTP response header field...",
+                 *       "options": {
+                 *         "max_length": 100
+                 *       },
+                 *       "response": {
+                 *         "summary": "RFC 9211 defines the Cache-Status response header."
+                 *       },
+                 *       "ttl_seconds": 7200
+                 *     }
+                 */
+                "application/json": components["schemas"]["StoreRequest"];
+            };
+        };
+        responses: {
+            /** @description Stored; `tiers` names where */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Status": components["headers"]["Cache-Status"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": "ai_cache:op:summarize|txt:6c3e5b2f0d1a4e8f9b7c2d5a1e3f4b6c|opts:0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d",
+                     *       "ttl_seconds": 7200,
+                     *       "compressed": false,
+                     *       "codec": "none",
+                     *       "stored_bytes": 62,
+                     *       "tiers": [
+                     *         "memory",
+                     *         "redis"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The cache key: {prefix}:op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
+                        key: string;
+                        ttl_seconds: number;
+                        /** @description Whether the Redis copy is compressed */
+                        compressed: boolean;
+                        /** @description none | zstd | gzip */
+                        codec: string;
+                        /** @description Bytes of the stored value (in Redis, after compression) */
+                        stored_bytes: number;
+                        /** @description Tiers that now hold (or held) the entry */
+                        tiers: ("memory" | "redis")[];
+                    };
+                };
+            };
+            /** @description Malformed JSON, or JSON nested deeper than 128 levels */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "malformed_json",
+                     *       "detail": "the request body is not valid JSON: JSON Parse error: Unexpected EOF"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description No API key where one is required, or a key that is not valid */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "detail": "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A body or field over its limit; the detail names the limit */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "payload_too_large",
+                     *       "detail": "text is larger than CACHE_MAX_TEXT_BYTES (1048576 bytes)",
+                     *       "field": "text"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A content type other than application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unsupported_media_type",
+                     *       "detail": "content-type \"text/plain\" is not accepted: send application/json"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A field that breaks the schema; the value is never echoed */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_error",
+                     *       "detail": "field 'operation': Expected string to match '^[A-Za-z0-9_.-]{1,64}$'",
+                     *       "field": "operation"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description Too many request bodies in flight (`busy`, retry after Retry-After), or neither tier could store the value (`not_stored`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_stored",
+                     *       "detail": "the memory tier is disabled and Redis is unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+        };
+    };
+    getCacheEntry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed on the answer and written in every log line of the request; generated when absent */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C Trace Context; copied into every log line of the request */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entry and its remaining lifetime */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Status": components["headers"]["Cache-Status"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": "ai_cache:op:summarize|txt:6c3e5b2f0d1a4e8f9b7c2d5a1e3f4b6c|opts:0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d",
+                     *       "response": {
+                     *         "summary": "RFC 9211 defines the Cache-Status response header."
+                     *       },
+                     *       "tier": "redis",
+                     *       "ttl_seconds": 7196.8
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The cache key: {prefix}:op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
+                        key: string;
+                        response: unknown;
+                        /** @enum {string} */
+                        tier: "memory" | "redis";
+                        /** @description Remaining lifetime (null: no expiry) */
+                        ttl_seconds: number | null;
+                    };
+                };
+            };
+            /** @description No API key where one is required, or a key that is not valid */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "detail": "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description No entry with this key */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Status": components["headers"]["Cache-Status"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "detail": "no cache entry with this key"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A field that breaks the schema; the value is never echoed */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_error",
+                     *       "detail": "field 'operation': Expected string to match '^[A-Za-z0-9_.-]{1,64}$'",
+                     *       "field": "operation"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+        };
+    };
+    deleteCacheEntry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed on the answer and written in every log line of the request; generated when absent */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C Trace Context; copied into every log line of the request */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `complete: false` when Redis could not be reached, so its copy may remain */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "deleted": true,
+                     *       "tiers": [
+                     *         "memory",
+                     *         "redis"
+                     *       ],
+                     *       "complete": true
+                     *     }
+                     */
+                    "application/json": {
+                        deleted: boolean;
+                        /** @description Tiers that now hold (or held) the entry */
+                        tiers: ("memory" | "redis")[];
+                        /** @description False when Redis could not be reached, so its copy may remain */
+                        complete: boolean;
+                    };
+                };
+            };
+            /** @description No API key where one is required, or a key that is not valid */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "detail": "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A field that breaks the schema; the value is never echoed */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_error",
+                     *       "detail": "field 'operation': Expected string to match '^[A-Za-z0-9_.-]{1,64}$'",
+                     *       "field": "operation"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+        };
+    };
+    getCacheStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed on the answer and written in every log line of the request; generated when absent */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C Trace Context; copied into every log line of the request */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Each tier's state and the hit rate */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "redis": {
+                     *         "status": "connected",
+                     *         "configured": true,
+                     *         "state": "connected",
+                     *         "url": "redis://***@redis:6379/0",
+                     *         "keys": 1523,
+                     *         "memory_used": "2.31M",
+                     *         "memory_usage": "2.31M",
+                     *         "memory_used_bytes": 2422208,
+                     *         "connected_clients": 3,
+                     *         "topology": "standalone"
+                     *       },
+                     *       "memory": {
+                     *         "status": "normal",
+                     *         "entries": 412,
+                     *         "limit": 10000,
+                     *         "bytes": 1843200,
+                     *         "max_bytes": 67108864,
+                     *         "utilization_percent": 4.12,
+                     *         "bytes_utilization_percent": 2.75,
+                     *         "evictions": 0
+                     *       },
+                     *       "performance": {
+                     *         "status": "good",
+                     *         "hit_rate": 71.4,
+                     *         "total_operations": 1400,
+                     *         "cache_hits": 1000,
+                     *         "cache_misses": 400,
+                     *         "redis_errors": 0
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        redis: {
+                            /**
+                             * @description disabled: not configured (memory tier only); unavailable: unreachable, retrying; error: credentials or certificate refused, retrying
+                             * @enum {string}
+                             */
+                            status: "disabled" | "connected" | "unavailable" | "error";
+                            /** @description False when the service runs on its memory tier only (status disabled) */
+                            configured: boolean;
+                            /** @description Connection state: connecting, connected, unavailable, error, closed */
+                            state?: string;
+                            /** @description Redis URL with the password masked */
+                            url?: string;
+                            /** @description Keys in the Redis database (DBSIZE) */
+                            keys?: number;
+                            /** @description Redis used_memory_human */
+                            memory_used?: string;
+                            /** @description Same as memory_used, as in the documented example */
+                            memory_usage?: string;
+                            memory_used_bytes?: number;
+                            connected_clients?: number;
+                            last_error?: string | null;
+                            /** @enum {string} */
+                            topology?: "standalone" | "cluster" | "sentinel";
+                            /** @description Every Redis node: the server, or each master and replica of a cluster */
+                            nodes?: {
+                                address: string;
+                                /** @enum {string} */
+                                role: "master" | "replica";
+                                /** @enum {string} */
+                                status: "connected" | "unavailable";
+                                keys?: number;
+                                memory_used_bytes?: number;
+                                error?: string;
+                            }[];
+                            /**
+                             * @description failing: Redis refuses writes (out of memory, read-only replica); new entries live in the memory tier only
+                             * @enum {string}
+                             */
+                            writes?: "ok" | "failing";
+                            /** @description Writes Redis refused or did not answer in time while connected */
+                            write_failures?: number;
+                            last_write_error?: string | null;
+                            /** @description Pub/sub channel that keeps sidecars' memory tiers coherent */
+                            coherence?: {
+                                channel: string;
+                                instance: string;
+                                published: number;
+                                received: number;
+                                /**
+                                 * @description lost: other sidecars' changes may be missed; memory copies then live at most CACHE_COHERENCE_BOUND_MS/2
+                                 * @enum {string}
+                                 */
+                                state: "listening" | "lost";
+                                /** @description Times the memory tier was emptied after coherence came back */
+                                resyncs: number;
+                                /** @description Announcements waiting for Redis to take them */
+                                unsent: number;
+                            };
+                        };
+                        memory: {
+                            /** @enum {string} */
+                            status: "normal" | "warning" | "critical" | "disabled" | "unavailable";
+                            entries?: number;
+                            /** @description Entry bound */
+                            limit?: number;
+                            bytes?: number;
+                            /** @description Byte bound */
+                            max_bytes?: number;
+                            /** @description entries / limit */
+                            utilization_percent?: number;
+                            /** @description bytes / max_bytes */
+                            bytes_utilization_percent?: number;
+                            evictions?: number;
+                        };
+                        performance: {
+                            /** @enum {string} */
+                            status: "optimal" | "good" | "degraded" | "no_data" | "disabled" | "unavailable";
+                            /** @description Percent over the retention window */
+                            hit_rate?: number;
+                            /** @description Lookups (hits + misses) over the window */
+                            total_operations?: number;
+                            cache_hits?: number;
+                            cache_misses?: number;
+                            /** @description Redis calls that failed since start */
+                            redis_errors?: number;
+                        };
+                        error?: string;
+                    };
+                };
+            };
+            /** @description No API key where one is required, or a key that is not valid */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "detail": "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+        };
+    };
+    invalidateCache: {
+        parameters: {
+            query?: {
+                /** @description Glob over cache keys, matched as {prefix}:*{pattern}*; empty = every cache key */
+                pattern?: string;
+                /** @description Who or what asked, for the invalidation log */
+                operation_context?: string;
+            };
+            header?: {
+                /** @description Echoed on the answer and written in every log line of the request; generated when absent */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C Trace Context; copied into every log line of the request */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was removed from each tier */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Cache invalidated for pattern: op:summarize",
+                     *       "keys_removed": 3,
+                     *       "memory_keys_removed": 3,
+                     *       "redis_keys_removed": 3,
+                     *       "redis": "ok",
+                     *       "duration_seconds": 0.0021
+                     *     }
+                     */
+                    "application/json": {
+                        message: string;
+                        keys_removed: number;
+                        memory_keys_removed: number;
+                        redis_keys_removed: number;
+                        /**
+                         * @description unavailable: Redis could not be reached, so only the memory tier was invalidated
+                         * @enum {string}
+                         */
+                        redis: "ok" | "unavailable" | "disabled";
+                        /** @description How long the invalidation took (seconds) */
+                        duration_seconds: number;
+                    };
+                };
+            };
+            /** @description No API key where one is required, or a key that is not valid */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "detail": "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A field that breaks the schema; the value is never echoed */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_error",
+                     *       "detail": "field 'operation': Expected string to match '^[A-Za-z0-9_.-]{1,64}$'",
+                     *       "field": "operation"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+        };
+    };
+    getInvalidationStats: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed on the answer and written in every log line of the request; generated when absent */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C Trace Context; copied into every log line of the request */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Frequency, patterns and efficiency of the recorded invalidations */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "total_invalidations": 1,
+                     *       "total_keys_invalidated": 3,
+                     *       "rates": {
+                     *         "last_hour": 1,
+                     *         "last_24_hours": 1,
+                     *         "average_per_hour": 1
+                     *       },
+                     *       "thresholds": {
+                     *         "warning_per_hour": 50,
+                     *         "critical_per_hour": 100,
+                     *         "current_alert_level": "normal"
+                     *       },
+                     *       "patterns": {
+                     *         "most_common_patterns": {
+                     *           "op:summarize": 1
+                     *         },
+                     *         "invalidation_types": {
+                     *           "manual": 1
+                     *         }
+                     *       },
+                     *       "efficiency": {
+                     *         "avg_keys_per_invalidation": 3,
+                     *         "avg_duration": 0.0021,
+                     *         "max_duration": 0.0021
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        no_invalidations?: boolean;
+                        total_invalidations?: number;
+                        total_keys_invalidated?: number;
+                        warning_threshold_per_hour?: number;
+                        critical_threshold_per_hour?: number;
+                        rates?: {
+                            last_hour: number;
+                            last_24_hours: number;
+                            average_per_hour: number;
+                        };
+                        thresholds?: {
+                            warning_per_hour: number;
+                            critical_per_hour: number;
+                            /** @enum {string} */
+                            current_alert_level: "normal" | "warning" | "critical";
+                        };
+                        patterns?: {
+                            most_common_patterns: {
+                                [key: string]: number;
+                            };
+                            invalidation_types: {
+                                [key: string]: number;
+                            };
+                        };
+                        efficiency?: {
+                            avg_keys_per_invalidation: number;
+                            /** @description Mean (seconds) */
+                            avg_duration: number;
+                            /** @description Longest (seconds) */
+                            max_duration: number;
+                        };
+                    };
+                };
+            };
+            /** @description No API key where one is required, or a key that is not valid */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "detail": "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+        };
+    };
+    getInvalidationRecommendations: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed on the answer and written in every log line of the request; generated when absent */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C Trace Context; copied into every log line of the request */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One sentence per finding, and the findings in detail */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "recommendations": [
+                     *         "High invalidation frequency: 62 invalidations in the last hour (warning at 50, critical at 100)"
+                     *       ],
+                     *       "details": [
+                     *         {
+                     *           "severity": "warning",
+                     *           "issue": "High invalidation frequency",
+                     *           "message": "62 invalidations in the last hour (warning at 50, critical at 100)",
+                     *           "suggestions": [
+                     *             "Use more specific patterns instead of broad wildcards",
+                     *             "Use longer TTLs where data changes rarely"
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description One sentence per finding, as documented; empty on error */
+                        recommendations: string[];
+                        /** @description The findings with severity and suggestions */
+                        details?: {
+                            /** @enum {string} */
+                            severity: "info" | "warning" | "critical";
+                            issue: string;
+                            message: string;
+                            suggestions: string[];
+                        }[];
+                    };
+                };
+            };
+            /** @description No API key where one is required, or a key that is not valid */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "detail": "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+        };
+    };
+    getCachePerformanceMetrics: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed on the answer and written in every log line of the request; generated when absent */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C Trace Context; copied into every log line of the request */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Hit rate, key generation, operations, compression, memory and invalidation statistics */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "timestamp": "2026-12-06T11:40:56.826Z",
+                     *       "retention_hours": 1,
+                     *       "cache_hit_rate": 50,
+                     *       "total_cache_operations": 2,
+                     *       "cache_hits": 1,
+                     *       "cache_misses": 1,
+                     *       "key_generation": {
+                     *         "total_operations": 5,
+                     *         "avg_duration": 0.00014,
+                     *         "median_duration": 0.00004,
+                     *         "p95_duration": 0.00031,
+                     *         "p99_duration": 0.00031,
+                     *         "max_duration": 0.00036,
+                     *         "min_duration": 0.00001,
+                     *         "avg_text_length": 2048,
+                     *         "max_text_length": 4096,
+                     *         "slow_operations": 0
+                     *       },
+                     *       "cache_operations": {
+                     *         "total_operations": 6,
+                     *         "avg_duration": 0.00014,
+                     *         "median_duration": 0.00004,
+                     *         "p95_duration": 0.00031,
+                     *         "p99_duration": 0.00031,
+                     *         "max_duration": 0.00036,
+                     *         "min_duration": 0.00001,
+                     *         "slow_operations": 0,
+                     *         "by_operation_type": {
+                     *           "get": {
+                     *             "count": 2,
+                     *             "avg_duration": 0.00007,
+                     *             "max_duration": 0.00011,
+                     *             "median_duration": 0.00004,
+                     *             "p95_duration": 0.00004,
+                     *             "p99_duration": 0.00004
+                     *           }
+                     *         }
+                     *       },
+                     *       "compression": {
+                     *         "total_operations": 3,
+                     *         "avg_compression_ratio": 0.31,
+                     *         "median_compression_ratio": 0.3,
+                     *         "best_compression_ratio": 0.22,
+                     *         "worst_compression_ratio": 0.41,
+                     *         "avg_compression_time": 0.00005,
+                     *         "max_compression_time": 0.00009,
+                     *         "total_bytes_processed": 6144,
+                     *         "total_bytes_saved": 4239,
+                     *         "overall_savings_percent": 69
+                     *       },
+                     *       "invalidation": {
+                     *         "total_invalidations": 1,
+                     *         "total_keys_invalidated": 3,
+                     *         "rates": {
+                     *           "last_hour": 1,
+                     *           "last_24_hours": 1,
+                     *           "average_per_hour": 1
+                     *         },
+                     *         "thresholds": {
+                     *           "warning_per_hour": 50,
+                     *           "critical_per_hour": 100,
+                     *           "current_alert_level": "normal"
+                     *         },
+                     *         "patterns": {
+                     *           "most_common_patterns": {
+                     *             "op:summarize": 1
+                     *           },
+                     *           "invalidation_types": {
+                     *             "manual": 1
+                     *           }
+                     *         },
+                     *         "efficiency": {
+                     *           "avg_keys_per_invalidation": 3,
+                     *           "avg_duration": 0.0021,
+                     *           "max_duration": 0.0021
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description ISO 8601 */
+                        timestamp: string;
+                        retention_hours: number;
+                        /** @description Percent: hits / (hits + misses) * 100, 0 with no lookups */
+                        cache_hit_rate: number;
+                        /** @description Lookups over the window */
+                        total_cache_operations: number;
+                        cache_hits: number;
+                        cache_misses: number;
+                        key_generation?: components["schemas"]["CacheKeyGenerationStats"];
+                        cache_operations?: components["schemas"]["CacheOperationStats"];
+                        compression?: components["schemas"]["CompressionStats"];
+                        memory_usage?: {
+                            [key: string]: unknown;
+                        };
+                        invalidation?: components["schemas"]["InvalidationStatsResponse"];
+                    };
+                };
+            };
+            /** @description No API key where one is required, or a key that is not valid */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "detail": "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description The monitor failed */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "metrics_unavailable",
+                     *       "detail": "performance metrics could not be computed: monitor unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description Monitoring is disabled */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "monitoring_disabled",
+                     *       "detail": "performance monitoring is disabled by configuration (MONITORING_ENABLED=false)"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+        };
+    };
+    getPrometheusMetrics: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed on the answer and written in every log line of the request; generated when absent */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C Trace Context; copied into every log line of the request */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format 0.0.4 */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP ai_cache_hits_total Lookups answered from the cache.
+                     *     # TYPE ai_cache_hits_total counter
+                     *     ai_cache_hits_total{instance_id="app-7f9c"} 1000
+                     */
+                    "text/plain": string;
+                };
+            };
+        };
+    };
+}
