@@ -48,7 +48,7 @@ export interface paths {
         put?: never;
         /**
          * Look up a cached response
-         * @description Answers from the memory tier, else Redis (a Redis hit is promoted). Sets `X-Cache: HIT|MISS`, `Cache-Status` (`ai-response-cache; hit` or `ai-response-cache; fwd=uri-miss`) and, on hits, `Age`.
+         * @description Answers from the memory tier, else Redis (a Redis hit is promoted). Sets `X-Cache: HIT|MISS|STALE`, `Cache-Status` (`ai-response-cache; hit`, `...; hit; collapsed`, `...; hit; stale` or `ai-response-cache; fwd=uri-miss`) and, on hits, `Age`. With `coalesce`, a miss is single-flighted across every sidecar on the same Redis: exactly one caller gets `lease` and calls the LLM; the others wait up to `wait_ms` and get its answer (`collapsed: true`), or `pending: true` when their wait ends first. With `max_stale_seconds`, an entry that far past its TTL (inside its stale window) answers, marked `stale: true`; with `coalesce` too, one such caller also gets the `lease` to refresh it.
          */
         post: operations["cacheLookup"];
         delete?: never;
@@ -68,7 +68,7 @@ export interface paths {
         put?: never;
         /**
          * Store a response
-         * @description Writes the memory tier and Redis (compressed above the threshold). With Redis down the entry lives in memory only, and `tiers` says so.
+         * @description Writes the memory tier and Redis (compressed above the threshold). With Redis down the entry lives in memory only, and `tiers` says so. With `lease_token` it is written only while that lease holds: 409 `lease_conflict` when it expired and was taken over, or the key was deleted or invalidated while it was out; 503 when the lease lives in a Redis that cannot be reached (retry).
          */
         post: operations["cacheStore"];
         delete?: never;
@@ -90,6 +90,43 @@ export interface paths {
         post?: never;
         /** Delete one entry from both tiers */
         delete: operations["deleteCacheEntry"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cache/lease/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a lease up without storing
+         * @description The LLM call failed (the next waiting caller takes the lease over at once), or with `cacheable: false` the answer may not be cached: later callers skip the wait for `hit_for_miss_seconds` instead of queueing behind leaders that never store.
+         */
+        post: operations["releaseLease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cache/lease/renew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Extend a lease while the LLM call goes on */
+        post: operations["renewLease"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -192,6 +229,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/dashboard/data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the cache is doing and what it saved, as time series
+         * @description The monitor's time slices over the retention window (hits by tier, hit rate, operations per second, lookup and store percentiles), memory tier and Redis state, the busiest operations, the proxy's endpoints and models, what the cache saved (calls, tokens, money at MODEL_PRICES), invalidations per minute, the alert level and recommendations. Holds nothing of its own: every figure comes from counters the sidecar already keeps.
+         */
+        get: operations["getDashboardData"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -222,6 +279,15 @@ export interface components {
             options?: unknown;
             /** @description Question for Q&A operations */
             question?: string | null;
+            /** @description Accept an entry up to this many seconds past its TTL (inside its stale window): stale-while-revalidate, or stale-if-error after the LLM failed */
+            max_stale_seconds?: number;
+            /** @description Single flight across the fleet: on a miss one caller gets a lease to compute the answer; the others wait for it */
+            coalesce?: {
+                /** @description How long to wait for another caller's answer on a miss */
+                wait_ms: number;
+                /** @description How long the lease lives unless renewed or used (default CACHE_LEASE_TTL_MS) */
+                lease_ttl_ms?: number;
+            };
         };
         LookupHit: {
             /** @enum {boolean} */
@@ -234,12 +300,38 @@ export interface components {
             tier: "memory" | "redis";
             /** @description Seconds since the entry was stored (null if unknown) */
             age_seconds: number | null;
+            /** @description True when this caller waited for another caller's answer (coalesce) */
+            collapsed?: boolean;
+            /**
+             * @description The entry is past its TTL (inside its stale window); only with max_stale_seconds
+             * @enum {boolean}
+             */
+            stale?: true;
+            /** @description On a stale hit with coalesce: this caller (and no other) refreshes the entry, storing with lease_token */
+            lease?: {
+                /** @description The token a coalesced lookup handed to the one caller that computes the answer */
+                token: string;
+                /** @description Milliseconds the lease lives unless renewed or used */
+                ttl_ms: number;
+            };
         };
         LookupMiss: {
             /** @enum {boolean} */
             hit: false;
             /** @description The cache key: {prefix}:op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
             key: string;
+            /** @description This caller computes the answer and stores it with lease_token; everyone else waits for it */
+            lease?: {
+                /** @description The token a coalesced lookup handed to the one caller that computes the answer */
+                token: string;
+                /** @description Milliseconds the lease lives unless renewed or used */
+                ttl_ms: number;
+            };
+            /**
+             * @description The wait ended while another caller still computes the answer
+             * @enum {boolean}
+             */
+            pending?: true;
         };
         StoreRequest: {
             /** @description What the LLM was asked to do, e.g. summarize (A-Z a-z 0-9 _ . -, at most 64) */
@@ -256,6 +348,28 @@ export interface components {
             } | null);
             /** @description Defaults to the operation's TTL */
             ttl_seconds?: number;
+            /** @description Keep the entry this long past its TTL for callers that accept stale answers (default: the operation's stale window, CACHE_STALE_SECONDS) */
+            stale_seconds?: number;
+            /** @description Stores only while this lease holds (409 lease_conflict otherwise: it expired, was taken over, or the entry was deleted or invalidated meanwhile) */
+            lease_token?: string;
+        };
+        ReleaseLeaseRequest: {
+            /** @description The cache key: {prefix}:op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
+            key: string;
+            /** @description The token a coalesced lookup handed to the one caller that computes the answer */
+            lease_token: string;
+            /** @description false: the answer is not cacheable; later callers skip the wait for hit_for_miss_seconds (default true: the LLM call failed) */
+            cacheable?: boolean;
+            /** @description With cacheable false: how long callers go straight on (default CACHE_HIT_FOR_MISS_SECONDS) */
+            hit_for_miss_seconds?: number;
+        };
+        RenewLeaseRequest: {
+            /** @description The cache key: {prefix}:op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
+            key: string;
+            /** @description The token a coalesced lookup handed to the one caller that computes the answer */
+            lease_token: string;
+            /** @description How long the lease lives unless renewed or used (default CACHE_LEASE_TTL_MS) */
+            ttl_ms?: number;
         };
         CacheKeyGenerationStats: {
             total_operations: number;
@@ -375,12 +489,12 @@ export interface components {
          */
         "X-Request-Id": string;
         /**
-         * @description HIT: answered from the cache; MISS: nothing cached for this key
+         * @description HIT: answered from the cache; MISS: nothing cached for this key; STALE: an entry past its TTL, for a caller that accepted stale answers
          * @example HIT
          */
-        "X-Cache": "HIT" | "MISS";
+        "X-Cache": "HIT" | "MISS" | "STALE";
         /**
-         * @description RFC 9211: `ai-response-cache; hit`, or `ai-response-cache; fwd=uri-miss` when nothing was cached (the caller then asks the LLM)
+         * @description RFC 9211: `ai-response-cache; hit` (`; collapsed` when the caller waited for another caller's answer, `; stale` past its TTL), or `ai-response-cache; fwd=uri-miss` when nothing was cached (the caller then asks the LLM)
          * @example ai-response-cache; hit
          */
         "Cache-Status": string;
@@ -752,6 +866,7 @@ export interface operations {
                      * @example {
                      *       "key": "ai_cache:op:summarize|txt:6c3e5b2f0d1a4e8f9b7c2d5a1e3f4b6c|opts:0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d",
                      *       "ttl_seconds": 7200,
+                     *       "stale_seconds": 0,
                      *       "compressed": false,
                      *       "codec": "none",
                      *       "stored_bytes": 62,
@@ -765,6 +880,8 @@ export interface operations {
                         /** @description The cache key: {prefix}:op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
                         key: string;
                         ttl_seconds: number;
+                        /** @description How long the entry is kept past its TTL for callers that accept stale answers */
+                        stale_seconds: number;
                         /** @description Whether the Redis copy is compressed */
                         compressed: boolean;
                         /** @description none | zstd | gzip */
@@ -811,6 +928,30 @@ export interface operations {
                      * @example {
                      *       "error": "unauthorized",
                      *       "detail": "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A store, release or renew under a lease that is no longer held: it expired and was taken over, was used, or the key was deleted or invalidated while it was out */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "lease_conflict",
+                     *       "detail": "the lease expired, was taken over, or the entry was deleted or invalidated while it was out",
+                     *       "field": "lease_token"
                      *     }
                      */
                     "application/json": {
@@ -1117,6 +1258,431 @@ export interface operations {
                      *       "error": "validation_error",
                      *       "detail": "field 'operation': Expected string to match '^[A-Za-z0-9_.-]{1,64}$'",
                      *       "field": "operation"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+        };
+    };
+    releaseLease: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed on the answer and written in every log line of the request; generated when absent */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C Trace Context; copied into every log line of the request */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "key": "ai_cache:op:summarize|txt:6c3e5b2f0d1a4e8f9b7c2d5a1e3f4b6c|opts:0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d",
+                 *       "lease_token": "r3f9c1d2e4b5a6978812345678abcdef",
+                 *       "cacheable": false,
+                 *       "hit_for_miss_seconds": 60
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReleaseLeaseRequest"];
+            };
+        };
+        responses: {
+            /** @description Released */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "released": true
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        released: true;
+                    };
+                };
+            };
+            /** @description Malformed JSON, or JSON nested deeper than 128 levels */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "malformed_json",
+                     *       "detail": "the request body is not valid JSON: JSON Parse error: Unexpected EOF"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description No API key where one is required, or a key that is not valid */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "detail": "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A store, release or renew under a lease that is no longer held: it expired and was taken over, was used, or the key was deleted or invalidated while it was out */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "lease_conflict",
+                     *       "detail": "the lease expired, was taken over, or the entry was deleted or invalidated while it was out",
+                     *       "field": "lease_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A body or field over its limit; the detail names the limit */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "payload_too_large",
+                     *       "detail": "text is larger than CACHE_MAX_TEXT_BYTES (1048576 bytes)",
+                     *       "field": "text"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A content type other than application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unsupported_media_type",
+                     *       "detail": "content-type \"text/plain\" is not accepted: send application/json"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A field that breaks the schema; the value is never echoed */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_error",
+                     *       "detail": "field 'operation': Expected string to match '^[A-Za-z0-9_.-]{1,64}$'",
+                     *       "field": "operation"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description Too many request bodies in flight (busy, with Retry-After), or nothing could store the value */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "busy",
+                     *       "detail": "reading this body would take the request bodies held at once past MAX_INFLIGHT_BODY_BYTES (67108864 bytes); retry shortly"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+        };
+    };
+    renewLease: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed on the answer and written in every log line of the request; generated when absent */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C Trace Context; copied into every log line of the request */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "key": "ai_cache:op:summarize|txt:6c3e5b2f0d1a4e8f9b7c2d5a1e3f4b6c|opts:0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d",
+                 *       "lease_token": "r3f9c1d2e4b5a6978812345678abcdef",
+                 *       "ttl_ms": 30000
+                 *     }
+                 */
+                "application/json": components["schemas"]["RenewLeaseRequest"];
+            };
+        };
+        responses: {
+            /** @description Renewed for `ttl_ms` from now */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "renewed": true,
+                     *       "ttl_ms": 30000
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        renewed: true;
+                        ttl_ms: number;
+                    };
+                };
+            };
+            /** @description Malformed JSON, or JSON nested deeper than 128 levels */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "malformed_json",
+                     *       "detail": "the request body is not valid JSON: JSON Parse error: Unexpected EOF"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description No API key where one is required, or a key that is not valid */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "detail": "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A store, release or renew under a lease that is no longer held: it expired and was taken over, was used, or the key was deleted or invalidated while it was out */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "lease_conflict",
+                     *       "detail": "the lease expired, was taken over, or the entry was deleted or invalidated while it was out",
+                     *       "field": "lease_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A body or field over its limit; the detail names the limit */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "payload_too_large",
+                     *       "detail": "text is larger than CACHE_MAX_TEXT_BYTES (1048576 bytes)",
+                     *       "field": "text"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A content type other than application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unsupported_media_type",
+                     *       "detail": "content-type \"text/plain\" is not accepted: send application/json"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description A field that breaks the schema; the value is never echoed */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_error",
+                     *       "detail": "field 'operation': Expected string to match '^[A-Za-z0-9_.-]{1,64}$'",
+                     *       "field": "operation"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+            /** @description Too many request bodies in flight (busy, with Retry-After), or nothing could store the value */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "busy",
+                     *       "detail": "reading this body would take the request bodies held at once past MAX_INFLIGHT_BODY_BYTES (67108864 bytes); retry shortly"
                      *     }
                      */
                     "application/json": {
@@ -1774,6 +2340,435 @@ export interface operations {
                      * @example {
                      *       "error": "monitoring_disabled",
                      *       "detail": "performance monitoring is disabled by configuration (MONITORING_ENABLED=false)"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                    };
+                };
+            };
+        };
+    };
+    getDashboardData: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed on the answer and written in every log line of the request; generated when absent */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C Trace Context; copied into every log line of the request */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Everything the dashboard shows */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "timestamp": "2026-12-06T12:00:00.000Z",
+                     *       "instance_id": "summarizer-7d9f",
+                     *       "version": "0.1.0",
+                     *       "monitoring": true,
+                     *       "window": {
+                     *         "retention_hours": 1,
+                     *         "slice_seconds": 60
+                     *       },
+                     *       "lookups": {
+                     *         "memory_hits": 930,
+                     *         "redis_hits": 70,
+                     *         "misses": 400,
+                     *         "hit_rate": 71.43
+                     *       },
+                     *       "series": {
+                     *         "time": [
+                     *           1796558280,
+                     *           1796558340,
+                     *           1796558400
+                     *         ],
+                     *         "memory_hits": [
+                     *           310,
+                     *           300,
+                     *           320
+                     *         ],
+                     *         "redis_hits": [
+                     *           20,
+                     *           30,
+                     *           20
+                     *         ],
+                     *         "misses": [
+                     *           140,
+                     *           130,
+                     *           130
+                     *         ],
+                     *         "hit_rate": [
+                     *           70.21,
+                     *           71.74,
+                     *           72.34
+                     *         ],
+                     *         "requests_per_second": [
+                     *           9.5,
+                     *           9.2,
+                     *           9.4
+                     *         ],
+                     *         "lookup_p50": [
+                     *           0.000021,
+                     *           0.00002,
+                     *           0.000022
+                     *         ],
+                     *         "lookup_p95": [
+                     *           0.00031,
+                     *           0.00029,
+                     *           0.0003
+                     *         ],
+                     *         "lookup_p99": [
+                     *           0.0011,
+                     *           0.00098,
+                     *           0.001
+                     *         ],
+                     *         "store_p50": [
+                     *           0.00014,
+                     *           0.00013,
+                     *           0.00015
+                     *         ],
+                     *         "store_p95": [
+                     *           0.00042,
+                     *           0.0004,
+                     *           0.00041
+                     *         ],
+                     *         "store_p99": [
+                     *           0.0012,
+                     *           null,
+                     *           0.0011
+                     *         ]
+                     *       },
+                     *       "memory": {
+                     *         "status": "normal",
+                     *         "entries": 412,
+                     *         "limit": 10000,
+                     *         "bytes": 1843200,
+                     *         "max_bytes": 67108864,
+                     *         "utilization_percent": 4.12,
+                     *         "bytes_utilization_percent": 2.75,
+                     *         "evictions": 0
+                     *       },
+                     *       "redis": {
+                     *         "status": "connected",
+                     *         "configured": true,
+                     *         "state": "connected",
+                     *         "url": "redis://***@redis:6379/0",
+                     *         "keys": 1523,
+                     *         "memory_used": "2.31M",
+                     *         "memory_usage": "2.31M",
+                     *         "memory_used_bytes": 2422208,
+                     *         "connected_clients": 3,
+                     *         "topology": "standalone"
+                     *       },
+                     *       "redis_errors": 0,
+                     *       "operations": [
+                     *         {
+                     *           "operation": "openai.chat.completions",
+                     *           "lookups": 1400,
+                     *           "memory_hits": 930,
+                     *           "redis_hits": 70,
+                     *           "misses": 400,
+                     *           "hit_rate": 71.43,
+                     *           "stores": 400
+                     *         }
+                     *       ],
+                     *       "proxy": {
+                     *         "endpoints": [
+                     *           {
+                     *             "endpoint": "openai.chat.completions",
+                     *             "requests": 1400,
+                     *             "hits": 1000,
+                     *             "misses": 400,
+                     *             "bypass": 0,
+                     *             "hit_rate": 71.43
+                     *           }
+                     *         ],
+                     *         "models": [
+                     *           {
+                     *             "model": "gpt-4o-mini",
+                     *             "requests": 1400,
+                     *             "hits": 1000,
+                     *             "hit_rate": 71.43
+                     *           }
+                     *         ],
+                     *         "collapsed": 12,
+                     *         "not_stored": 3
+                     *       },
+                     *       "savings": {
+                     *         "upstream_calls_avoided": 1012,
+                     *         "input_tokens": 412000,
+                     *         "output_tokens": 96000,
+                     *         "dollars": 0.1194,
+                     *         "by_model": [
+                     *           {
+                     *             "model": "gpt-4o-mini",
+                     *             "input_tokens": 412000,
+                     *             "output_tokens": 96000,
+                     *             "dollars": 0.1194
+                     *           }
+                     *         ]
+                     *       },
+                     *       "invalidations": {
+                     *         "time": [
+                     *           1796558340,
+                     *           1796558400
+                     *         ],
+                     *         "count": [
+                     *           0,
+                     *           1
+                     *         ],
+                     *         "last_hour": 1,
+                     *         "total": 1,
+                     *         "alert_level": "normal",
+                     *         "recommendations": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description ISO 8601 */
+                        timestamp: string;
+                        instance_id: string;
+                        version: string;
+                        /** @description False when MONITORING_ENABLED=false: the series stay empty */
+                        monitoring: boolean;
+                        window: {
+                            retention_hours: number;
+                            /** @description Length of one slice: the retention window / 60 */
+                            slice_seconds: number;
+                        };
+                        /** @description Lookups over the whole window, by the tier that answered */
+                        lookups: {
+                            /** @description Over the window */
+                            memory_hits: number;
+                            /** @description Over the window */
+                            redis_hits: number;
+                            /** @description Over the window */
+                            misses: number;
+                            /** @description Percent of lookups that hit; null without lookups */
+                            hit_rate: number | null;
+                        };
+                        /** @description The monitor's time slices over its retention window (60 slices), as columns */
+                        series: {
+                            /** @description Start of the slice, seconds since the Unix epoch, one per slice, oldest first */
+                            time: number[];
+                            /** @description Lookups answered by the memory tier, one per slice, oldest first */
+                            memory_hits: number[];
+                            /** @description Lookups answered by Redis, one per slice, oldest first */
+                            redis_hits: number[];
+                            /** @description Lookups that found nothing, one per slice, oldest first */
+                            misses: number[];
+                            /** @description Percent of the slice's lookups that hit, one per slice, oldest first; null for a slice without any */
+                            hit_rate: (number | null)[];
+                            /** @description Cache operations of every kind (lookups, stores, deletes, invalidations) per second; the newest slice over its elapsed part, one per slice, oldest first */
+                            requests_per_second: number[];
+                            /** @description Median lookup duration (seconds, within 1%), one per slice, oldest first; null for a slice without any */
+                            lookup_p50: (number | null)[];
+                            /** @description 95th percentile lookup duration (seconds, within 1%), one per slice, oldest first; null for a slice without any */
+                            lookup_p95: (number | null)[];
+                            /** @description 99th percentile lookup duration (seconds, within 1%), one per slice, oldest first; null for a slice without any */
+                            lookup_p99: (number | null)[];
+                            /** @description Median store duration (seconds, within 1%), one per slice, oldest first; null for a slice without any */
+                            store_p50: (number | null)[];
+                            /** @description 95th percentile store duration (seconds, within 1%), one per slice, oldest first; null for a slice without any */
+                            store_p95: (number | null)[];
+                            /** @description 99th percentile store duration (seconds, within 1%), one per slice, oldest first; null for a slice without any */
+                            store_p99: (number | null)[];
+                        };
+                        memory: {
+                            /** @enum {string} */
+                            status: "normal" | "warning" | "critical" | "disabled" | "unavailable";
+                            entries?: number;
+                            /** @description Entry bound */
+                            limit?: number;
+                            bytes?: number;
+                            /** @description Byte bound */
+                            max_bytes?: number;
+                            /** @description entries / limit */
+                            utilization_percent?: number;
+                            /** @description bytes / max_bytes */
+                            bytes_utilization_percent?: number;
+                            evictions?: number;
+                        };
+                        redis: {
+                            /**
+                             * @description disabled: not configured (memory tier only); unavailable: unreachable, retrying; error: credentials or certificate refused, retrying
+                             * @enum {string}
+                             */
+                            status: "disabled" | "connected" | "unavailable" | "error";
+                            /** @description False when the service runs on its memory tier only (status disabled) */
+                            configured: boolean;
+                            /** @description Connection state: connecting, connected, unavailable, error, closed */
+                            state?: string;
+                            /** @description Redis URL with the password masked */
+                            url?: string;
+                            /** @description Keys in the Redis database (DBSIZE) */
+                            keys?: number;
+                            /** @description Redis used_memory_human */
+                            memory_used?: string;
+                            /** @description Same as memory_used, as in the documented example */
+                            memory_usage?: string;
+                            memory_used_bytes?: number;
+                            connected_clients?: number;
+                            last_error?: string | null;
+                            /** @enum {string} */
+                            topology?: "standalone" | "cluster" | "sentinel";
+                            /** @description Every Redis node: the server, or each master and replica of a cluster */
+                            nodes?: {
+                                address: string;
+                                /** @enum {string} */
+                                role: "master" | "replica";
+                                /** @enum {string} */
+                                status: "connected" | "unavailable";
+                                keys?: number;
+                                memory_used_bytes?: number;
+                                error?: string;
+                            }[];
+                            /**
+                             * @description failing: Redis refuses writes (out of memory, read-only replica); new entries live in the memory tier only
+                             * @enum {string}
+                             */
+                            writes?: "ok" | "failing";
+                            /** @description Writes Redis refused or did not answer in time while connected */
+                            write_failures?: number;
+                            last_write_error?: string | null;
+                            /** @description Pub/sub channel that keeps sidecars' memory tiers coherent */
+                            coherence?: {
+                                channel: string;
+                                instance: string;
+                                published: number;
+                                received: number;
+                                /**
+                                 * @description lost: other sidecars' changes may be missed; memory copies then live at most CACHE_COHERENCE_BOUND_MS/2
+                                 * @enum {string}
+                                 */
+                                state: "listening" | "lost";
+                                /** @description Times the memory tier was emptied after coherence came back */
+                                resyncs: number;
+                                /** @description Announcements waiting for Redis to take them */
+                                unsent: number;
+                            };
+                        };
+                        /** @description Redis calls that failed since start */
+                        redis_errors: number;
+                        /** @description The 10 busiest operations (lookups plus stores) since start, busiest first */
+                        operations: {
+                            /** @description Operation name (summarize, openai.chat.completions...); names past the first 64 are counted as other */
+                            operation: string;
+                            /** @description Lookups since start */
+                            lookups: number;
+                            /** @description Lookups answered by the memory tier */
+                            memory_hits: number;
+                            /** @description Lookups answered by Redis */
+                            redis_hits: number;
+                            /** @description Lookups that found nothing */
+                            misses: number;
+                            /** @description Percent of lookups that hit; null without lookups */
+                            hit_rate: number | null;
+                            /** @description Stores since start */
+                            stores: number;
+                        }[];
+                        /** @description The caching proxy's traffic since start; null when PROXY_ENABLED=false */
+                        proxy: {
+                            /** @description Busiest first */
+                            endpoints: {
+                                endpoint: string;
+                                /** @description Requests since start */
+                                requests: number;
+                                /** @description Answered from the cache */
+                                hits: number;
+                                /** @description Sent upstream and eligible for storing */
+                                misses: number;
+                                /** @description Sent upstream without using the cache */
+                                bypass: number;
+                                /** @description Percent of lookups that hit; null without lookups */
+                                hit_rate: number | null;
+                            }[];
+                            /** @description The 10 busiest, busiest first */
+                            models: {
+                                /** @description Model named by requests; past the first 64, other */
+                                model: string;
+                                /** @description Requests since start */
+                                requests: number;
+                                /** @description Answered from the cache */
+                                hits: number;
+                                /** @description Percent of lookups that hit; null without lookups */
+                                hit_rate: number | null;
+                            }[];
+                            /** @description Requests that waited for an identical one in flight instead of calling the upstream */
+                            collapsed: number;
+                            /** @description Upstream answers not stored (errors, truncated, no-store...) */
+                            not_stored: number;
+                        } | null;
+                        /** @description What the cache saved since start */
+                        savings: {
+                            /** @description Hits since start (each is a call the app did not make), plus lookups and proxy requests that waited for another caller's answer (leases) instead of calling */
+                            upstream_calls_avoided: number;
+                            /** @description Input tokens served from the cache since start (from the stored usage of proxy answers) */
+                            input_tokens: number;
+                            /** @description Output tokens served from the cache since start */
+                            output_tokens: number;
+                            /** @description Money saved at MODEL_PRICES; null when no price is set */
+                            dollars: number | null;
+                            /** @description Most tokens first */
+                            by_model: {
+                                model: string;
+                                /** @description Input tokens the cache served instead of the upstream */
+                                input_tokens: number;
+                                /** @description Output tokens the cache served instead of the upstream */
+                                output_tokens: number;
+                                /** @description At the model's MODEL_PRICES price; null when the model has none */
+                                dollars: number | null;
+                            }[];
+                        };
+                        invalidations: {
+                            /** @description Start of each minute of the last hour, seconds since the Unix epoch, oldest first */
+                            time: number[];
+                            /** @description Invalidations in each minute */
+                            count: number[];
+                            /** @description Invalidations in the last hour */
+                            last_hour: number;
+                            /** @description Invalidations since start */
+                            total: number;
+                            /** @enum {string} */
+                            alert_level: "normal" | "warning" | "critical";
+                            recommendations: {
+                                /** @enum {string} */
+                                severity: "info" | "warning" | "critical";
+                                issue: string;
+                                message: string;
+                                suggestions: string[];
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description No API key where one is required, or a key that is not valid */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "detail": "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
                      *     }
                      */
                     "application/json": {

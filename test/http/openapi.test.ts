@@ -68,7 +68,7 @@ describe("the served OpenAPI document", () => {
   test("X-Cache, Cache-Status and Age are documented on lookup; /ready's memory.entries is an integer", () => {
     const lookup = spec.paths["/cache/lookup"].post.responses["200"];
     expect(Object.keys(lookup.headers).sort()).toEqual(["Age", "Cache-Status", "X-Cache", "X-Request-Id"]);
-    expect(spec.components.headers["X-Cache"].schema.enum).toEqual(["HIT", "MISS"]);
+    expect(spec.components.headers["X-Cache"].schema.enum).toEqual(["HIT", "MISS", "STALE"]);
     const ready = spec.paths["/ready"].get.responses["200"].content["application/json"].schema;
     expect(ready.properties.tiers.properties.memory.properties.entries).toEqual({ type: "integer" });
     expect(spec.paths["/cache/lookup"].post.requestBody.content["application/json"].example).toEqual({

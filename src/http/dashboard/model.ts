@@ -117,3 +117,47 @@ export type DashboardOperation = Static<typeof DashboardOperation>;
 export type DashboardTokenSavings = Static<typeof DashboardTokenSavings>;
 export type DashboardProxyEndpoint = Static<typeof DashboardProxyEndpoint>;
 export type DashboardProxyModel = Static<typeof DashboardProxyModel>;
+
+const EXAMPLE_SLICES = 3;
+const slices = <T>(values: T[]): T[] => values.slice(0, EXAMPLE_SLICES);
+/** An answer /dashboard/data gives (three slices shown of sixty), for the OpenAPI document. */
+export const DASHBOARD_DATA_EXAMPLE = {
+  timestamp: "2026-12-06T12:00:00.000Z",
+  instance_id: "summarizer-7d9f",
+  version: "0.1.0",
+  monitoring: true,
+  window: { retention_hours: 1, slice_seconds: 60 },
+  lookups: { memory_hits: 930, redis_hits: 70, misses: 400, hit_rate: 71.43 },
+  series: {
+    time: slices([1796558280, 1796558340, 1796558400]),
+    memory_hits: slices([310, 300, 320]),
+    redis_hits: slices([20, 30, 20]),
+    misses: slices([140, 130, 130]),
+    hit_rate: slices([70.21, 71.74, 72.34]),
+    requests_per_second: slices([9.5, 9.2, 9.4]),
+    lookup_p50: slices([0.000021, 0.00002, 0.000022]),
+    lookup_p95: slices([0.00031, 0.00029, 0.0003]),
+    lookup_p99: slices([0.0011, 0.00098, 0.001]),
+    store_p50: slices([0.00014, 0.00013, 0.00015]),
+    store_p95: slices([0.00042, 0.0004, 0.00041]),
+    store_p99: slices([0.0012, null, 0.0011]),
+  },
+  memory: { status: "normal", entries: 412, limit: 10000, bytes: 1843200, max_bytes: 67108864, utilization_percent: 4.12, bytes_utilization_percent: 2.75, evictions: 0 },
+  redis: { status: "connected", configured: true, state: "connected", url: "redis://***@redis:6379/0", keys: 1523, memory_used: "2.31M", memory_usage: "2.31M", memory_used_bytes: 2422208, connected_clients: 3, topology: "standalone" },
+  redis_errors: 0,
+  operations: [{ operation: "openai.chat.completions", lookups: 1400, memory_hits: 930, redis_hits: 70, misses: 400, hit_rate: 71.43, stores: 400 }],
+  proxy: {
+    endpoints: [{ endpoint: "openai.chat.completions", requests: 1400, hits: 1000, misses: 400, bypass: 0, hit_rate: 71.43 }],
+    models: [{ model: "gpt-4o-mini", requests: 1400, hits: 1000, hit_rate: 71.43 }],
+    collapsed: 12,
+    not_stored: 3,
+  },
+  savings: {
+    upstream_calls_avoided: 1012,
+    input_tokens: 412000,
+    output_tokens: 96000,
+    dollars: 0.1194,
+    by_model: [{ model: "gpt-4o-mini", input_tokens: 412000, output_tokens: 96000, dollars: 0.1194 }],
+  },
+  invalidations: { time: [1796558340, 1796558400], count: [0, 1], last_hour: 1, total: 1, alert_level: "normal", recommendations: [] },
+} satisfies DashboardData;

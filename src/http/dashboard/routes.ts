@@ -2,7 +2,8 @@ import { Elysia } from "elysia";
 import type { authPlugin } from "../auth/plugin.ts";
 import { ErrorResponse } from "../error-model.ts";
 import { gzippedAsset, LIBRARY_CACHE } from "../static-asset.ts";
-import { DashboardData } from "./model.ts";
+import { documented } from "../docs/operation.ts";
+import { DASHBOARD_DATA_EXAMPLE, DashboardData } from "./model.ts";
 import type { DashboardService } from "./service.ts";
 // The page: markup, styles and script in one file, read as text at build time.
 import pageSource from "./assets/page.html" with { type: "text" };
@@ -46,11 +47,13 @@ export const dashboardController = (dashboard: DashboardService, auth: ReturnTyp
     .get(`${DASHBOARD_PATH}/data`, () => dashboard.data(), {
       auth: "required",
       response: { 200: DashboardData, 401: ErrorResponse },
-      detail: {
+      detail: documented({
+        operationId: "getDashboardData",
         tags: ["Dashboard"],
         summary: "What the cache is doing and what it saved, as time series",
         description:
           "The monitor's time slices over the retention window (hits by tier, hit rate, operations per second, lookup and store percentiles), memory tier and Redis state, the busiest operations, the proxy's endpoints and models, what the cache saved (calls, tokens, money at MODEL_PRICES), invalidations per minute, the alert level and recommendations. Holds nothing of its own: every figure comes from counters the sidecar already keeps.",
-      },
+        responses: { 200: { description: "Everything the dashboard shows", example: DASHBOARD_DATA_EXAMPLE } },
+      }),
     });
 };

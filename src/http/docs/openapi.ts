@@ -10,6 +10,10 @@ const ERROR_RESPONSES: Readonly<Record<number, ResponseDoc>> = {
     headers: ["WWW-Authenticate"],
   },
   404: { description: "Nothing at this key or route", example: { error: "not_found", detail: "no cache entry with this key" } },
+  409: {
+    description: "A store, release or renew under a lease that is no longer held: it expired and was taken over, was used, or the key was deleted or invalidated while it was out",
+    example: { error: "lease_conflict", detail: "the lease expired, was taken over, or the entry was deleted or invalidated while it was out", field: "lease_token" },
+  },
   413: { description: "A body or field over its limit; the detail names the limit", example: { error: "payload_too_large", detail: "text is larger than CACHE_MAX_TEXT_BYTES (1048576 bytes)", field: "text" } },
   415: { description: "A content type other than application/json", example: { error: "unsupported_media_type", detail: 'content-type "text/plain" is not accepted: send application/json' } },
   422: { description: "A field that breaks the schema; the value is never echoed", example: { error: "validation_error", detail: "field 'operation': Expected string to match '^[A-Za-z0-9_.-]{1,64}$'", field: "operation" } },
@@ -23,9 +27,14 @@ const ERROR_RESPONSES: Readonly<Record<number, ResponseDoc>> = {
 
 const HEADERS: Readonly<Record<DocumentedHeader | "X-Request-Id", JsonObject>> = {
   "X-Request-Id": { description: "The request's X-Request-Id, or one generated for it; every log line of the request carries it", schema: { type: "string" }, example: "6f1c0e1e6a0f4c59" },
-  "X-Cache": { description: "HIT: answered from the cache; MISS: nothing cached for this key", schema: { type: "string", enum: ["HIT", "MISS"] }, example: "HIT" },
+  "X-Cache": {
+    description: "HIT: answered from the cache; MISS: nothing cached for this key; STALE: an entry past its TTL, for a caller that accepted stale answers",
+    schema: { type: "string", enum: ["HIT", "MISS", "STALE"] },
+    example: "HIT",
+  },
   "Cache-Status": {
-    description: "RFC 9211: `ai-response-cache; hit`, or `ai-response-cache; fwd=uri-miss` when nothing was cached (the caller then asks the LLM)",
+    description:
+      "RFC 9211: `ai-response-cache; hit` (`; collapsed` when the caller waited for another caller's answer, `; stale` past its TTL), or `ai-response-cache; fwd=uri-miss` when nothing was cached (the caller then asks the LLM)",
     schema: { type: "string" },
     example: "ai-response-cache; hit",
   },
