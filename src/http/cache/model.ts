@@ -25,11 +25,11 @@ export const MAX_COALESCE_WAIT_MS = 60_000;
 export const MIN_LEASE_TTL_MS = 100;
 export const MAX_LEASE_TTL_MS = 600_000;
 const LeaseTtlMs = Type.Integer({ minimum: MIN_LEASE_TTL_MS, maximum: MAX_LEASE_TTL_MS, description: "How long the lease lives unless renewed or used (default CACHE_LEASE_TTL_MS)" });
-const LeaseToken = Type.String({ minLength: 1, maxLength: 64, description: "The token a coalesced lookup handed to the one caller that computes the answer" });
-const Lease = Type.Object(
-  { token: LeaseToken, ttl_ms: Type.Integer({ description: "Milliseconds the lease lives unless renewed or used" }) },
-  { description: "This caller computes the answer and stores it with lease_token; everyone else waits for it" },
-);
+// Factories rather than spread copies, so each use keeps TypeBox's own types (declaration emit names them).
+const leaseToken = (description = "The token a coalesced lookup handed to the one caller that computes the answer") => Type.String({ minLength: 1, maxLength: 64, description });
+const LeaseToken = leaseToken();
+const lease = (description = "This caller computes the answer and stores it with lease_token; everyone else waits for it") =>
+  Type.Object({ token: LeaseToken, ttl_ms: Type.Integer({ description: "Milliseconds the lease lives unless renewed or used" }) }, { description });
 
 export const MAX_STALE_SECONDS = 30 * 86_400;
 
@@ -70,7 +70,7 @@ export const LookupHit = Type.Object(
     age_seconds: Type.Union([Type.Number(), Type.Null()], { description: "Seconds since the entry was stored (null if unknown)" }),
     collapsed: Type.Optional(Type.Boolean({ description: "True when this caller waited for another caller's answer (coalesce)" })),
     stale: Type.Optional(Type.Literal(true, { description: "The entry is past its TTL (inside its stale window); only with max_stale_seconds" })),
-    lease: Type.Optional({ ...Lease, description: "On a stale hit with coalesce: this caller (and no other) refreshes the entry, storing with lease_token" }),
+    lease: Type.Optional(lease("On a stale hit with coalesce: this caller (and no other) refreshes the entry, storing with lease_token")),
   },
   { $id: "LookupHit" },
 );
@@ -78,7 +78,7 @@ export const LookupMiss = Type.Object(
   {
     hit: Type.Literal(false),
     key: Key,
-    lease: Type.Optional(Lease),
+    lease: Type.Optional(lease()),
     pending: Type.Optional(Type.Literal(true, { description: "The wait ended while another caller still computes the answer" })),
   },
   { $id: "LookupMiss" },
@@ -94,7 +94,7 @@ export const StoreRequest = Type.Object(
     stale_seconds: Type.Optional(
       Type.Integer({ minimum: 0, maximum: MAX_STALE_SECONDS, description: "Keep the entry this long past its TTL for callers that accept stale answers (default: the operation's stale window, CACHE_STALE_SECONDS)" }),
     ),
-    lease_token: Type.Optional({ ...LeaseToken, description: "Stores only while this lease holds (409 lease_conflict otherwise: it expired, was taken over, or the entry was deleted or invalidated meanwhile)" }),
+    lease_token: Type.Optional(leaseToken("Stores only while this lease holds (409 lease_conflict otherwise: it expired, was taken over, or the entry was deleted or invalidated meanwhile)")),
   },
   { $id: "StoreRequest" },
 );
