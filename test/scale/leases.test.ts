@@ -51,6 +51,15 @@ describe("leases in Redis", () => {
     expect(await client.get(leaseKey)).toBeNull();
   });
 
+  test("a value this sidecar cannot read ends the wait at once: the caller goes on alone, without a lease", async () => {
+    const parts = { operation: "lease_unreadable", text: "foreign bytes" };
+    const { key } = await (await c.request("/cache/lookup", { method: "POST", json: parts })).json();
+    // Our layout's version byte, but cut short: neither a value of ours nor plain JSON.
+    await c.cache.redis.set(key, Buffer.from([1, 2, 3]), 60_000);
+    const answer = await (await c.request("/cache/lookup", { method: "POST", json: { ...parts, coalesce: { wait_ms: 20_000 } } })).json();
+    expect(answer).toEqual({ hit: false, key });
+  });
+
   test("a leader's store through another sidecar is checked against the same lease", async () => {
     const parts = { operation: "lease_cross_store", text: "granted on a, stored on b" };
     const leader = await (await fetch(`${a.url}/cache/lookup`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...parts, coalesce: { wait_ms: 0 } }) })).json();

@@ -29,6 +29,7 @@ const MIN_POLL_MS = 20;
 const MAX_POLL_MS = 250;
 /** Tokens handed out are remembered this much longer than their lease, to refuse voided ones. */
 const LEDGER_GRACE_MS = 60_000;
+const LEDGER_FIRST_SWEEP = 1024;
 
 interface Waiter {
   readonly resolve: (outcome: HerdOutcome) => void;
@@ -73,6 +74,7 @@ export class Coalescer {
   readonly outcomes: Record<HerdOutcome["kind"], number> = { lease: 0, value: 0, pending: 0, alone: 0 };
   private readonly herds = new Map<string, Herd>();
   private readonly ledger = new Map<string, Granted>();
+  private nextSweep = LEDGER_FIRST_SWEEP;
   private readonly now: () => number;
 
   constructor(private readonly options: CoalescerOptions) {
@@ -129,10 +131,16 @@ export class Coalescer {
     if (herd !== undefined) void this.poll(key, herd);
   }
 
-  /** Records a token handed to a caller, so local deletes can void it. */
+  /**
+   * Records a token handed to a caller, so local deletes can void it. Expired rows are swept
+   * when the ledger has doubled since the last sweep: O(1) amortized per grant.
+   */
   private grant(token: string, key: string, ttlMs: number): void {
     const now = this.now();
-    if (this.ledger.size >= 1024) for (const [old, row] of this.ledger) if (row.expiresAt <= now) this.ledger.delete(old);
+    if (this.ledger.size >= this.nextSweep) {
+      for (const [old, row] of this.ledger) if (row.expiresAt <= now) this.ledger.delete(old);
+      this.nextSweep = Math.max(LEDGER_FIRST_SWEEP, this.ledger.size * 2);
+    }
     this.ledger.set(token, { key, expiresAt: now + ttlMs + LEDGER_GRACE_MS, voided: false });
   }
 
