@@ -11,6 +11,7 @@ import type { Logger } from "../../logging/logger.ts";
 import { CONTROL_HEADERS, ControlHeaderError, readControls, type RequestControls } from "./controls.ts";
 import { decodeEntry, encodeEntry, isReplayable, type ProxyEntry } from "./entry.ts";
 import { Flight, FlightTable, type FlightHead } from "./flight.ts";
+import { BoundedMemo } from "./memo.ts";
 import type { ProxyMetrics } from "./metrics.ts";
 import { TenantKeys } from "./tenant.ts";
 import { callUpstream, clientResponseHeaders, readUpstreamBody, relayBody, upstreamRequestHeaders, UpstreamError } from "./upstream.ts";
@@ -94,6 +95,8 @@ export class CachingProxy {
   private readonly router: UpstreamRouter;
   private readonly flights = new FlightTable<FlightResult>();
   private readonly ignored: ReadonlySet<string>;
+  private readonly requests = new BoundedMemo<string, ParsedRequest>(MEMO_SLOTS);
+  private readonly entries = new BoundedMemo<string, { readonly json: string; readonly entry: ProxyEntry }>(MEMO_SLOTS);
 
   constructor(private readonly options: ProxyOptions) {
     this.router = new UpstreamRouter(options.upstreams);
@@ -138,18 +141,21 @@ export class CachingProxy {
       throw error;
     }
     const endpointRoute = route as Route & { endpoint: Endpoint };
-    const json = parseObject(body);
+    const parsed = this.parse(body);
     // The upstream judges a body the proxy cannot read; such requests are never keyed.
-    if (json === null) return this.bypass(request, endpointRoute, body, "unparseable_request", null, true);
-    const model = typeof json.model === "string" ? json.model : null;
-    if (this.options.sampledRequests === "bypass" && isSampled(endpointRoute.endpoint, json)) return this.bypass(request, endpointRoute, body, "sampled", model, json.stream === true);
+    if (parsed === null) return this.bypass(request, endpointRoute, body, "unparseable_request", null, true);
+    const { model, stream } = parsed;
+    // Sampled above temperature 0: an absent temperature means the provider's default, which is 1. Embeddings never sample.
+    if (this.options.sampledRequests === "bypass" && !parsed.greedy && endpointRoute.endpoint !== "openai.embeddings") {
+      return this.bypass(request, endpointRoute, body, "sampled", model, stream);
+    }
 
     const keyed: Keyed = {
       route: endpointRoute,
       protocol,
-      key: this.keyOf(endpointRoute, request.headers, json, controls.namespace),
+      key: this.keyOf(endpointRoute, request.headers, parsed.canonical, controls.namespace),
       body,
-      stream: json.stream === true,
+      stream,
       model,
       controls,
       headers: request.headers,
@@ -166,7 +172,7 @@ export class CachingProxy {
     let fallback: StaleFallback | null = null;
     if (controls.read || staleIfError > 0) {
       const found = await this.options.cache.lookupKey(key, endpoint, Math.max(maxStale, staleIfError));
-      const entry = found.hit ? decodeEntry(found.json) : null;
+      const entry = found.hit ? this.entryOf(key, found.json) : null;
       if (found.hit && entry !== null) {
         const age = found.ageSeconds;
         const stalePast = found.staleSeconds ?? 0;
@@ -202,7 +208,7 @@ export class CachingProxy {
         // A stream waits in short steps: between them it looks for the leader's answer to follow live.
         const waitMs = keyed.stream ? Math.min(REMOTE_FOLLOW_STEP_MS, remaining) : remaining;
         const waited = await this.options.cache.awaitLease(key, { waitMs });
-        const entry = waited.hit ? decodeEntry(waited.json) : null;
+        const entry = waited.hit ? this.entryOf(key, waited.json) : null;
         if (waited.hit && entry !== null) {
           this.options.metrics.recordCollapsed(endpoint);
           return this.hit(keyed, entry, waited.ageSeconds, true);
@@ -561,14 +567,7 @@ export class CachingProxy {
    * change the answer), the upstream and query string, the caller's credential as a keyed
    * hash, the namespace, and the headers that select an API version.
    */
-  private keyOf(route: Route & { endpoint: Endpoint }, headers: Headers, json: Record<string, unknown>, namespace: string): string {
-    let keyed: Record<string, unknown> = json;
-    for (const field of this.ignored) {
-      if (field in keyed) {
-        if (keyed === json) keyed = { ...json };
-        delete keyed[field];
-      }
-    }
+  private keyOf(route: Route & { endpoint: Endpoint }, headers: Headers, canonical: string, namespace: string): string {
     const options = {
       upstream: route.upstream.baseUrl,
       query: route.query === "" ? undefined : route.query,
@@ -576,9 +575,57 @@ export class CachingProxy {
       namespace: namespace === "" ? undefined : namespace,
       version: versionHeaders(headers),
     };
-    return this.options.cache.buildKey({ operation: route.endpoint, text: canonicalJson(keyed), options });
+    return this.options.cache.buildKey({ operation: route.endpoint, text: canonical, options });
+  }
+
+  /**
+   * What keying needs of a request body: its canonical JSON (sorted keys, minus the ignored
+   * fields) and the fields the proxy reads. A hit is a body seen before, so the answer is
+   * remembered by the body's text (bodies up to MEMO_MAX_BODY_CHARS): parsing and canonicalising
+   * a chat request costs more than the rest of a hit together.
+   */
+  private parse(body: Uint8Array): ParsedRequest | null {
+    const text = UTF8.decode(body);
+    const small = text.length <= MEMO_MAX_BODY_CHARS;
+    const known = small ? this.requests.get(text) : undefined;
+    if (known !== undefined) return known;
+    const json = parseObject(text);
+    if (json === null) return null;
+    let keyed: Record<string, unknown> = json;
+    for (const field of this.ignored) {
+      if (field in keyed) {
+        if (keyed === json) keyed = { ...json };
+        delete keyed[field];
+      }
+    }
+    const parsed: ParsedRequest = { canonical: canonicalJson(keyed), model: typeof json.model === "string" ? json.model : null, stream: json.stream === true, greedy: json.temperature === 0 };
+    if (small) this.requests.set(text, parsed);
+    return parsed;
+  }
+
+  /** The stored entry behind a hit; decoded once per stored text (the memory tier hands back the same string). */
+  private entryOf(key: string, json: string): ProxyEntry | null {
+    const known = this.entries.get(key);
+    if (known !== undefined && known.json === json) return known.entry;
+    const entry = decodeEntry(json);
+    if (entry !== null && json.length <= MEMO_MAX_ENTRY_CHARS) this.entries.set(key, { json, entry });
+    return entry;
   }
 }
+
+/** What keying needs of a request body (see CachingProxy.parse). */
+interface ParsedRequest {
+  readonly canonical: string;
+  readonly model: string | null;
+  readonly stream: boolean;
+  /** temperature 0: never sampled. */
+  readonly greedy: boolean;
+}
+
+/** Memo bounds: at most about 512 × (16 K + 16 K) characters of bodies, and 512 entries of up to 64 K. */
+const MEMO_SLOTS = 512;
+const MEMO_MAX_BODY_CHARS = 16_384;
+const MEMO_MAX_ENTRY_CHARS = 65_536;
 
 /** Headers that select an API version or beta: the same body may be answered differently under each. */
 const VERSION_HEADERS = ["anthropic-version", "anthropic-beta", "openai-beta"];
@@ -593,8 +640,7 @@ function versionHeaders(headers: Headers): string | undefined {
 }
 
 /** The request body as a JSON object, or null when it is not one (or nests too deep to key safely). */
-function parseObject(body: Uint8Array): Record<string, unknown> | null {
-  const text = UTF8.decode(body);
+function parseObject(text: string): Record<string, unknown> | null {
   if (exceedsDepth(text, MAX_JSON_DEPTH)) return null;
   try {
     const value: unknown = JSON.parse(text);
@@ -604,11 +650,6 @@ function parseObject(body: Uint8Array): Record<string, unknown> | null {
   }
 }
 
-/** Sampled above temperature 0: an absent temperature means the provider's default, which is 1. Embeddings never sample. */
-function isSampled(endpoint: Endpoint, json: Record<string, unknown>): boolean {
-  if (endpoint === "openai.embeddings") return false;
-  return json.temperature !== 0;
-}
 
 function cacheHeaders(xCache: "HIT" | "MISS" | "BYPASS", cacheStatus: string, key: string | null): Headers {
   const headers = new Headers({ "cache-status": cacheStatus, "x-cache": xCache });
