@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { buildTestApp, type TestApp } from "../support/app.ts";
+import { startRedis, type RedisServer } from "../support/redis.ts";
+import { tagContract } from "../support/tags-contract.ts";
+
+let redis: RedisServer;
+let a: TestApp;
+let b: TestApp;
+let client: Awaited<ReturnType<RedisServer["client"]>>;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  [a, b] = await Promise.all([buildTestApp({ redisUrl: redis.url, instanceId: "tags-a" }), buildTestApp({ redisUrl: redis.url, instanceId: "tags-b" })]);
+  client = await redis.client();
+});
+afterAll(async () => {
+  await Promise.all([a?.close(), b?.close()]);
+  await redis?.stop();
+});
+
+tagContract("standalone Redis, two sidecars", () => ({
+  a,
+  b,
+  redis: {
+    exists: async (key) => (await client.exists(key)) === 1,
+    pttl: (key) => client.pTTL(key),
+    scans: async () => Number(/cmdstat_scan:calls=(\d+)/.exec(await client.info("commandstats"))?.[1] ?? 0),
+  },
+}));
+
+describe("tags on one sidecar without Redis (the local index)", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp();
+  });
+  afterAll(() => t.close());
+  const post = async (path: string, json?: unknown) => {
+    const response = await t.request(path, { method: "POST", json });
+    return { status: response.status, body: await response.json() };
+  };
+
+  test("an invalidation by tag removes the entries carrying it, after a dry run that counted them", async () => {
+    for (const text of ["m1", "m2", "m3"]) expect((await post("/cache/store", { operation: "summarize", text, response: text, tags: text === "m3" ? ["other"] : ["doc:1", "other"] })).status).toBe(201);
+    const dry = (await post("/internal/cache/invalidate?tag=doc:1&dry_run=true")).body;
+    expect(dry).toMatchObject({ would_remove: 2, memory_would_remove: 2, redis_would_remove: 0, redis: "disabled" });
+    const real = (await post("/internal/cache/invalidate?tag=doc:1")).body;
+    expect(real).toMatchObject({ keys_removed: 2, memory_keys_removed: 2, redis_keys_removed: 0, redis: "disabled" });
+    expect((await post("/cache/lookup", { operation: "summarize", text: "m1" })).body.hit).toBe(false);
+    expect((await post("/cache/lookup", { operation: "summarize", text: "m3" })).body.hit).toBe(true);
+    // Again: nothing carries it any more.
+    expect((await post("/internal/cache/invalidate?tag=doc:1")).body.keys_removed).toBe(0);
+  });
+
+  test("a soft purge by tag keeps the entry for callers that accept stale answers", async () => {
+    await post("/cache/store", { operation: "summarize", text: "soft", response: 1, tags: ["soft"], stale_seconds: 60 });
+    expect((await post("/internal/cache/invalidate?tag=soft&soft=true")).body).toMatchObject({ keys_marked_stale: 1, memory_keys_marked_stale: 1, redis_keys_marked_stale: 0 });
+    expect((await post("/cache/lookup", { operation: "summarize", text: "soft" })).body.hit).toBe(false);
+    expect((await post("/cache/lookup", { operation: "summarize", text: "soft", max_stale_seconds: 60 })).body).toMatchObject({ hit: true, stale: true });
+  });
+
+  test("the local index forgets entries the memory tier no longer holds", async () => {
+    const small = await buildTestApp({ memoryMaxEntries: 2 });
+    try {
+      for (let i = 0; i < 200; i++) await small.request("/cache/store", { method: "POST", json: { operation: "summarize", text: `e${i}`, response: i, tags: ["t1", "t2"] } });
+      // Bounded by what the tier can hold (2 entries, 16 tags each, twice over), not by the stores made.
+      expect(small.cache.tags.localSize).toBeLessThanOrEqual(2 * 16 * 2 + 1024);
+      const answer = await (await small.request("/internal/cache/invalidate?tag=t1&dry_run=true", { method: "POST" })).json();
+      expect(answer.would_remove).toBe(2);
+    } finally {
+      await small.close();
+    }
+  });
+
+  test("bad tags are refused naming the field, in the store and in the invalidation", async () => {
+    const tooMany = Array.from({ length: 17 }, (_, i) => `t${i}`);
+    for (const tags of [tooMany, ["has space"], ["{brace}"], [""], ["x".repeat(129)]]) {
+      const answer = await post("/cache/store", { operation: "summarize", text: "bad", response: 1, tags });
+      expect(answer.status).toBe(422);
+      expect(answer.body.error).toBe("validation_error");
+      expect(answer.body.field).toContain("tags");
+    }
+    for (const tag of ["a%20b", "%7Bx%7D", ""]) {
+      const answer = await post(`/internal/cache/invalidate?tag=${tag}`);
+      expect(answer.status).toBe(422);
+      expect(answer.body.field).toContain("tag");
+    }
+    for (const flag of ["dry_run=yes", "soft=1"]) {
+      const answer = await post(`/internal/cache/invalidate?${flag}`);
+      expect(answer.status).toBe(422);
+      expect(answer.body.field).toContain(flag.split("=")[0]!);
+    }
+  });
+});
