@@ -572,7 +572,7 @@ export class ResponseCache {
   private async purgeGlob(glob: string, everything: boolean, dryRun: boolean, soft: boolean): Promise<TierCounts> {
     const matches = (key: string) => globMatch(glob, key);
     const verdict = this.invalidationVerdict(everything);
-    const now = this.now();
+    const now = this.staleFrom();
     let memoryKeysRemoved: number;
     if (dryRun) memoryKeysRemoved = this.memory.countMatching(matches);
     else if (soft) memoryKeysRemoved = this.memory.markStaleMatching(matches, now);
@@ -601,18 +601,17 @@ export class ResponseCache {
    * removed key is announced to the other sidecars and its lease is voided, as a delete would.
    */
   private async purgeTag(tag: string, glob: string, everything: boolean, dryRun: boolean, soft: boolean): Promise<TierCounts> {
-    const now = this.now();
+    const now = this.staleFrom();
     const inScope = (key: string) => this.keys.isCacheKey(key) && (everything || globMatch(glob, key));
     const local = this.tags.localKeys(tag);
     let shared: string[] = [];
+    // Without Redis the shared index is empty (NO_REDIS), and the calls below touch nothing.
     let redis: TierCounts["redis"] = this.redis.configured ? "ok" : "disabled";
-    if (this.redis.configured) {
-      try {
-        shared = await this.tags.sharedKeys(tag);
-      } catch (error) {
-        this.noteRedisFailure("invalidate", error);
-        redis = "unavailable";
-      }
+    try {
+      shared = await this.tags.sharedKeys(tag);
+    } catch (error) {
+      this.noteRedisFailure("invalidate", error);
+      redis = "unavailable";
     }
     const keys = [...new Set([...shared, ...local])].filter(inScope);
     const sharedKeys = shared.filter(inScope);
@@ -629,7 +628,7 @@ export class ResponseCache {
       if (everything) this.tags.forgetLocal(tag);
     }
     let redisKeysRemoved = 0;
-    if (redis === "ok") {
+    if (redis !== "unavailable") {
       try {
         if (dryRun) redisKeysRemoved = await this.redis.existing(sharedKeys);
         else if (soft) redisKeysRemoved = await markStaleShared(this.redis, sharedKeys, now);
@@ -695,6 +694,14 @@ export class ResponseCache {
       this.noteRedisFailure("set", error);
       return false;
     }
+  }
+
+  /**
+   * When a soft purge makes entries stop being fresh: a millisecond ago, so that a lookup in
+   * the same millisecond that accepts no staleness already misses.
+   */
+  private staleFrom(): number {
+    return this.now() - 1;
   }
 
   /** Adds the key to its tags' sets; false when Redis did not take them. */

@@ -51,6 +51,14 @@ describe("tags on one sidecar without Redis (the local index)", () => {
     expect((await post("/internal/cache/invalidate?tag=doc:1")).body.keys_removed).toBe(0);
   });
 
+  test("a dry run and a soft purge by pattern, memory tier only", async () => {
+    await post("/cache/store", { operation: "memory_pattern", text: "p", response: 1, stale_seconds: 60 });
+    expect((await post("/internal/cache/invalidate?pattern=op:memory_pattern&dry_run=true")).body).toMatchObject({ would_remove: 1, memory_would_remove: 1, redis_would_remove: 0, redis: "disabled" });
+    expect((await post("/internal/cache/invalidate?pattern=op:memory_pattern&soft=true")).body).toMatchObject({ keys_marked_stale: 1, redis: "disabled" });
+    expect((await post("/cache/lookup", { operation: "memory_pattern", text: "p" })).body.hit).toBe(false);
+    expect((await post("/cache/lookup", { operation: "memory_pattern", text: "p", max_stale_seconds: 60 })).body.stale).toBe(true);
+  });
+
   test("a soft purge by tag keeps the entry for callers that accept stale answers", async () => {
     await post("/cache/store", { operation: "summarize", text: "soft", response: 1, tags: ["soft"], stale_seconds: 60 });
     expect((await post("/internal/cache/invalidate?tag=soft&soft=true")).body).toMatchObject({ keys_marked_stale: 1, memory_keys_marked_stale: 1, redis_keys_marked_stale: 0 });
@@ -61,7 +69,8 @@ describe("tags on one sidecar without Redis (the local index)", () => {
   test("the local index forgets entries the memory tier no longer holds", async () => {
     const small = await buildTestApp({ memoryMaxEntries: 2 });
     try {
-      for (let i = 0; i < 200; i++) await small.request("/cache/store", { method: "POST", json: { operation: "summarize", text: `e${i}`, response: i, tags: ["t1", "t2"] } });
+      // Past 2 × 16 × 2 + 1024 members the index is pruned.
+      for (let i = 0; i < 600; i++) await small.request("/cache/store", { method: "POST", json: { operation: "summarize", text: `e${i}`, response: i, tags: ["t1", "t2"] } });
       // Bounded by what the tier can hold (2 entries, 16 tags each, twice over), not by the stores made.
       expect(small.cache.tags.localSize).toBeLessThanOrEqual(2 * 16 * 2 + 1024);
       const answer = await (await small.request("/internal/cache/invalidate?tag=t1&dry_run=true", { method: "POST" })).json();
@@ -88,6 +97,57 @@ describe("tags on one sidecar without Redis (the local index)", () => {
       const answer = await post(`/internal/cache/invalidate?${flag}`);
       expect(answer.status).toBe(422);
       expect(answer.body.field).toContain(flag.split("=")[0]!);
+    }
+  });
+});
+
+describe("tags when Redis refuses or is gone", () => {
+  let down: RedisServer;
+  let t: TestApp;
+  beforeAll(async () => {
+    down = await startRedis();
+    t = await buildTestApp({ redisUrl: down.url, instanceId: "tags-down" });
+  });
+  afterAll(async () => {
+    await t.close();
+    await down.stop();
+  });
+  const post = async (path: string, json?: unknown) => {
+    const response = await t.request(path, { method: "POST", json });
+    return { status: response.status, body: await response.json() };
+  };
+
+  test("a value whose tags Redis refuses is not kept in Redis (a tag invalidation could miss it); under a lease the store fails", async () => {
+    const redisClient = await down.client();
+    // A tag set that is not a set: SADD is refused (WRONGTYPE).
+    await redisClient.set(t.cache.keys.tagKey("broken"), "not a set");
+    const stored = await post("/cache/store", { operation: "summarize", text: "refused tags", response: 1, tags: ["broken"] });
+    expect(stored.status).toBe(201);
+    expect(stored.body.tiers).toEqual(["memory"]);
+    expect(await redisClient.exists(stored.body.key)).toBe(0);
+
+    const leader = await post("/cache/lookup", { operation: "summarize", text: "refused tags under lease", coalesce: { wait_ms: 0 } });
+    expect(leader.body.lease).toBeDefined();
+    const refused = await post("/cache/store", { operation: "summarize", text: "refused tags under lease", response: 1, tags: ["broken"], lease_token: leader.body.lease.token });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toBe("not_stored");
+    expect(await redisClient.exists(leader.body.key)).toBe(0);
+  });
+
+  test("with Redis gone, an invalidation by tag still clears the memory tier from the local index, and says Redis was not reached", async () => {
+    await post("/cache/store", { operation: "summarize", text: "before the outage", response: 1, tags: ["outage"] });
+    await down.stop();
+    try {
+      const dry = (await post("/internal/cache/invalidate?tag=outage&dry_run=true")).body;
+      expect(dry).toMatchObject({ would_remove: 1, memory_would_remove: 1, redis_would_remove: 0, redis: "unavailable" });
+      const soft = (await post("/internal/cache/invalidate?tag=outage&soft=true")).body;
+      expect(soft).toMatchObject({ keys_marked_stale: 1, redis: "unavailable" });
+      const real = (await post("/internal/cache/invalidate?tag=outage")).body;
+      expect(real).toMatchObject({ keys_removed: 1, memory_keys_removed: 1, redis_keys_removed: 0, redis: "unavailable" });
+      const pattern = (await post("/internal/cache/invalidate?pattern=anything&soft=true")).body;
+      expect(pattern.redis).toBe("unavailable");
+    } finally {
+      await down.start();
     }
   });
 });

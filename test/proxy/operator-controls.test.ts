@@ -95,7 +95,8 @@ describe("proxy: CACHE_MODE=read_only cannot be widened by a request", () => {
   afterAll(() => h.close());
 
   test("X-Cache-Mode: read_write still stores nothing", async () => {
-    for (const headers of [{}, { "x-cache-mode": "read_write" }, { "x-cache-mode": "write_only" }]) {
+    const variants: Record<string, string>[] = [{}, { "x-cache-mode": "read_write" }, { "x-cache-mode": "write_only" }];
+    for (const headers of variants) {
       const answer = await send(h, "operator mode: read only", headers);
       expect(answer.xCache).not.toBe("HIT");
     }
