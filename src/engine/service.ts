@@ -705,20 +705,19 @@ export class ResponseCache {
   }
 
   /** Adds the key to its tags' sets; false when Redis did not take them. */
-  private async tagShared(key: string, tags: readonly string[], ttlMs: number): Promise<boolean> {
-    try {
-      await this.tags.addShared(key, tags, ttlMs);
-      return true;
-    } catch (error) {
-      this.noteRedisFailure("set", error);
-      return false;
-    }
+  private tagShared(key: string, tags: readonly string[], ttlMs: number): Promise<boolean> {
+    return this.tryWrite(() => this.tags.addShared(key, tags, ttlMs));
   }
 
   private async writeRedis(key: string, bytes: Buffer, ttlMs: number): Promise<boolean> {
     if (!this.redis.available) return false;
+    return this.tryWrite(() => this.redis.set(key, bytes, ttlMs));
+  }
+
+  /** A Redis write that never throws: false, with the failure noted, when Redis did not take it. */
+  private async tryWrite(write: () => Promise<unknown>): Promise<boolean> {
     try {
-      await this.redis.set(key, bytes, ttlMs);
+      await write();
       return true;
     } catch (error) {
       this.noteRedisFailure("set", error);
