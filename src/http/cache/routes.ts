@@ -66,7 +66,9 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
     .post(
       "/lookup",
       async ({ body, request }) => {
-        const parts = { ...body, namespace: access.namespaceFor(request, body.namespace) };
+        const namespace = access.namespaceFor(request, body.namespace);
+        // The body itself unless a bound key changed its namespace: no copy on the hot path.
+        const parts = namespace === body.namespace ? body : { ...body, namespace };
         const mode = narrowMode(cache.mode, body.cache_mode);
         // Not reading: a miss that never consults the cache (the key is still built and checked).
         if (!modeReads(mode)) return lookupAnswer({ hit: false, key: cache.keyFor(parts) }, mode);
