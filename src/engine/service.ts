@@ -640,6 +640,7 @@ export class ResponseCache {
           redisKeysRemoved = removed.filter(Boolean).length;
           // The set goes with its members; scoped to a namespace or pattern, it keeps the others.
           if (everything) await this.tags.dropShared(tag);
+          else await this.tags.forgetShared(tag, sharedKeys);
         }
       } catch (error) {
         this.noteRedisFailure("invalidate", error);

@@ -17,6 +17,11 @@ if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) en
 return 1
 `;
 
+/** Removes members from a tag's set. KEYS[1] the set; ARGV the members. */
+const TAG_REMOVE = "return redis.call('SREM', KEYS[1], unpack(ARGV))";
+/** Members per SREM: well below Lua's limit on unpacked arguments. */
+const REMOVE_BATCH = 1000;
+
 /** Why a tag list cannot be used, or null. */
 export function tagsProblem(tags: readonly string[]): string | null {
   if (tags.length > MAX_TAGS) return `at most ${MAX_TAGS} tags per entry`;
@@ -88,6 +93,14 @@ export class TagIndex {
   /** The keys Redis records for `tag` (some may have expired since). */
   sharedKeys(tag: string): Promise<string[]> {
     return this.redis.members(this.keys.tagKey(tag));
+  }
+
+  /** Takes keys that are gone out of the tag's set (an invalidation held to a namespace or pattern keeps the set). */
+  async forgetShared(tag: string, keys: readonly string[]): Promise<void> {
+    const setKey = this.keys.tagKey(tag);
+    const batches: Promise<unknown>[] = [];
+    for (let start = 0; start < keys.length; start += REMOVE_BATCH) batches.push(this.redis.script(TAG_REMOVE, [setKey], keys.slice(start, start + REMOVE_BATCH)));
+    await Promise.all(batches);
   }
 
   /** Drops the tag's set once its members are gone. */

@@ -69,6 +69,22 @@ export function tagContract(label: string, setup: () => { a: TestApp; b: TestApp
       expect(stats.patterns.most_common_patterns[tag]).toBe(1);
     });
 
+    test("an invalidation by tag held to a namespace removes only that namespace's entries, and takes them out of the tag's set", async () => {
+      const { a, b, redis } = setup();
+      const tag = `scoped:${++serial}`;
+      const text = unique("scoped");
+      const keyOf = async (namespace: string) => (await post(a, "/cache/store", { namespace, operation: "summarize", text, response: namespace, tags: [tag] })).body.key as string;
+      const [one, two] = [await keyOf("ns-one"), await keyOf("ns-two")];
+      expect((await a.cache.tags.sharedKeys(tag)).sort()).toEqual([one, two].sort());
+      const answer = (await post(b, `/internal/cache/invalidate?tag=${encodeURIComponent(tag)}&namespace=ns-one`)).body;
+      expect(answer).toMatchObject({ keys_removed: 1, redis_keys_removed: 1, namespace: "ns-one", tag });
+      expect(await redis.exists(one)).toBe(false);
+      expect(await redis.exists(two)).toBe(true);
+      expect(await a.cache.tags.sharedKeys(tag)).toEqual([two]);
+      await waitFor(async () => (await post(a, "/cache/lookup", { namespace: "ns-one", operation: "summarize", text })).body.hit === false, { what: "A's copy gone" });
+      expect((await post(a, "/cache/lookup", { namespace: "ns-two", operation: "summarize", text })).body.response).toBe("ns-two");
+    });
+
     test("a tag's set lives as long as its longest-lived member, so abandoned tags clean themselves up", async () => {
       const { a, redis } = setup();
       const tag = `set-ttl:${++serial}`;
