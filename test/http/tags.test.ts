@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { buildTestApp, type TestApp } from "../support/app.ts";
 import { startRedis, type RedisServer } from "../support/redis.ts";
-import { tagContract } from "../support/tags-contract.ts";
+import { serverProbe, tagContract } from "../support/tags-contract.ts";
 
 let redis: RedisServer;
 let a: TestApp;
@@ -21,11 +21,7 @@ afterAll(async () => {
 tagContract("standalone Redis, two sidecars", () => ({
   a,
   b,
-  redis: {
-    exists: async (key) => (await client.exists(key)) === 1,
-    pttl: (key) => client.pTTL(key),
-    scans: async () => Number(/cmdstat_scan:calls=(\d+)/.exec(await client.info("commandstats"))?.[1] ?? 0),
-  },
+  redis: serverProbe(client),
 }));
 
 describe("tags on one sidecar without Redis (the local index)", () => {

@@ -4,7 +4,7 @@ import { buildTestApp, type TestApp } from "../support/app.ts";
 import { waitFor } from "../support/poll.ts";
 import { startCluster, type LocalDeployment } from "../support/redis-cluster.ts";
 import { startSidecar } from "../support/sidecar.ts";
-import { tagContract } from "../support/tags-contract.ts";
+import { scanCalls, tagContract } from "../support/tags-contract.ts";
 
 let cluster: LocalDeployment & { urls: string[] };
 let a: TestApp;
@@ -37,7 +37,7 @@ tagContract("a 3-master Redis Cluster, two sidecars", () => ({
     pttl: (key) => client.pTTL(key),
     async scans() {
       let total = 0;
-      for (const master of client.masters) total += Number(/cmdstat_scan:calls=(\d+)/.exec(await (await client.nodeClient(master)).info("commandstats"))?.[1] ?? 0);
+      for (const master of client.masters) total += scanCalls(await (await client.nodeClient(master)).info("commandstats"));
       return total;
     },
   },

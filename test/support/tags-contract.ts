@@ -10,6 +10,20 @@ export interface RedisProbe {
   scans(): Promise<number>;
 }
 
+/** SCAN calls a server answered so far, from its INFO commandstats. */
+export function scanCalls(commandStats: string): number {
+  return Number(/cmdstat_scan:calls=(\d+)/.exec(commandStats)?.[1] ?? 0);
+}
+
+/** The probe over one server's client (standalone, or the master behind Sentinel). */
+export function serverProbe(client: { exists(key: string): Promise<number>; pTTL(key: string): Promise<number>; info(section: string): Promise<string> }): RedisProbe {
+  return {
+    exists: async (key) => (await client.exists(key)) === 1,
+    pttl: (key) => client.pTTL(key),
+    scans: async () => scanCalls(await client.info("commandstats")),
+  };
+}
+
 /**
  * Tags, dry runs and soft purges across two sidecars sharing one Redis, both tiers: an
  * invalidation by tag on one sidecar removes the entries from Redis and from both memory
