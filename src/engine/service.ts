@@ -9,7 +9,7 @@ import { RedisLeaseStore } from "./leases/redis-lease-store.ts";
 import { globMatch, patternProblem } from "./glob.ts";
 import { CacheKeyBuilder, NAMESPACE_PATTERN, type KeyParts } from "./key.ts";
 import type { CacheMode } from "./mode.ts";
-import { markStaleShared } from "./soft-purge.ts";
+import { Purger } from "./purge.ts";
 import { checkTag, TagIndex, tagsProblem } from "./tags.ts";
 import type { MemoryTier } from "./memory-tier.ts";
 import { ALONE, type MemoryCoherence } from "./coherence.ts";
@@ -188,6 +188,7 @@ export class ResponseCache {
   readonly coalescer: Coalescer;
   readonly tags: TagIndex;
   readonly mode: CacheMode;
+  private readonly purger: Purger;
   /** Data-plane lookups that missed, waited, and were answered with another caller's value. */
   collapsedLookups = 0;
 
@@ -217,6 +218,17 @@ export class ResponseCache {
       sharedAvailable: () => this.redis.available,
       local: this.localLeases,
       decode: (bytes) => decodeValue(bytes),
+      now: this.now,
+    });
+    this.purger = new Purger({
+      keys: this.keys,
+      memory: this.memory,
+      redis: this.redis,
+      coherence: this.coherence,
+      coalescer: this.coalescer,
+      tags: this.tags,
+      voidSharedLease: (key) => this.sharedLeases?.void(key),
+      noteRedisFailure: (operation, error) => this.noteRedisFailure(operation, error),
       now: this.now,
     });
     // Another sidecar's store wakes the callers waiting here for that key.
@@ -535,7 +547,7 @@ export class ResponseCache {
     const dryRun = scope.dryRun === true;
     const soft = scope.soft === true;
     const counts = await this.guard.changingGlob(scope.tag === undefined ? glob : `${this.keys.prefix}*`, () =>
-      scope.tag === undefined ? this.purgeGlob(glob, everything, dryRun, soft) : this.purgeTag(scope.tag, glob, everything, dryRun, soft),
+      scope.tag === undefined ? this.purger.byGlob(glob, everything, dryRun, soft) : this.purger.byTag(scope.tag, glob, everything, dryRun, soft),
     );
     const { memoryKeysRemoved, redisKeysRemoved, redis } = counts;
     const elapsed = Bun.nanoseconds() - started;
@@ -555,100 +567,6 @@ export class ResponseCache {
       redis,
     });
     return { pattern, kind, dryRun, soft, keysRemoved, memoryKeysRemoved, redisKeysRemoved, redis, durationSeconds: elapsed / 1e9 };
-  }
-
-  /**
-   * Which keys a glob invalidation counts (true), removes uncounted (false: leases of matching
-   * keys, and tag sets when everything goes) or leaves alone (null: tag sets otherwise).
-   */
-  private invalidationVerdict(everything: boolean): (key: string) => boolean | null {
-    return (key) => {
-      if (this.keys.isLeaseKey(key)) return false;
-      if (this.keys.isTagKey(key)) return everything ? false : null;
-      return true;
-    };
-  }
-
-  private async purgeGlob(glob: string, everything: boolean, dryRun: boolean, soft: boolean): Promise<TierCounts> {
-    const matches = (key: string) => globMatch(glob, key);
-    const verdict = this.invalidationVerdict(everything);
-    const now = this.staleFrom();
-    let memoryKeysRemoved: number;
-    if (dryRun) memoryKeysRemoved = this.memory.countMatching(matches);
-    else if (soft) memoryKeysRemoved = this.memory.markStaleMatching(matches, now);
-    else {
-      memoryKeysRemoved = this.memory.deleteMatching(matches);
-      this.coalescer.voidMatching(glob);
-    }
-    try {
-      let redisKeysRemoved: number;
-      if (dryRun) redisKeysRemoved = await this.redis.visitMatching(glob, async (keys) => keys.filter((key) => verdict(key) === true).length);
-      else if (soft) redisKeysRemoved = await this.redis.visitMatching(glob, (keys) => markStaleShared(this.redis, keys.filter((key) => this.keys.isCacheKey(key)), now));
-      // The glob matches the leases of matching keys too (CacheKeyBuilder.leaseKey): they go, uncounted.
-      else redisKeysRemoved = await this.redis.deleteMatching(glob, verdict);
-      // Other sidecars drop their memory copies: removed, or to be read again, stale, from Redis.
-      if (!dryRun) this.coherence.announceGlob(glob);
-      return { memoryKeysRemoved, redisKeysRemoved, redis: this.redis.configured ? "ok" : "disabled" };
-    } catch (error) {
-      this.noteRedisFailure("invalidate", error);
-      return { memoryKeysRemoved, redisKeysRemoved: 0, redis: "unavailable" };
-    }
-  }
-
-  /**
-   * Invalidation by tag: the keys come from the tag's set in Redis (and the local index for
-   * memory copies), never from a scan, so the cost is proportional to the tag's members. Each
-   * removed key is announced to the other sidecars and its lease is voided, as a delete would.
-   */
-  private async purgeTag(tag: string, glob: string, everything: boolean, dryRun: boolean, soft: boolean): Promise<TierCounts> {
-    const now = this.staleFrom();
-    const inScope = (key: string) => this.keys.isCacheKey(key) && (everything || globMatch(glob, key));
-    const local = this.tags.localKeys(tag);
-    let shared: string[] = [];
-    // Without Redis the shared index is empty (NO_REDIS), and the calls below touch nothing.
-    let redis: TierCounts["redis"] = this.redis.configured ? "ok" : "disabled";
-    try {
-      shared = await this.tags.sharedKeys(tag);
-    } catch (error) {
-      this.noteRedisFailure("invalidate", error);
-      redis = "unavailable";
-    }
-    const keys = [...new Set([...shared, ...local])].filter(inScope);
-    const sharedKeys = shared.filter(inScope);
-    let memoryKeysRemoved = 0;
-    if (dryRun) memoryKeysRemoved = keys.filter((key) => this.memory.has(key)).length;
-    else if (soft) memoryKeysRemoved = keys.filter((key) => this.memory.markStale(key, now)).length;
-    else {
-      for (const key of keys) {
-        // Counted as the dry run counts: a copy past its expiry is dropped, not counted.
-        if (this.memory.has(key)) memoryKeysRemoved++;
-        this.memory.delete(key);
-        this.coalescer.voidKey(key);
-      }
-      if (everything) this.tags.forgetLocal(tag);
-    }
-    let redisKeysRemoved = 0;
-    if (redis !== "unavailable") {
-      try {
-        if (dryRun) redisKeysRemoved = await this.redis.existing(sharedKeys);
-        else if (soft) redisKeysRemoved = await markStaleShared(this.redis, sharedKeys, now);
-        else {
-          const [removed] = await Promise.all([
-            Promise.all(sharedKeys.map((key) => this.redis.delete(key))),
-            Promise.all(sharedKeys.map((key) => this.sharedLeases?.void(key))),
-          ]);
-          redisKeysRemoved = removed.filter(Boolean).length;
-          // The set goes with its members; scoped to a namespace or pattern, it keeps the others.
-          if (everything) await this.tags.dropShared(tag);
-          else await this.tags.forgetShared(tag, sharedKeys);
-        }
-      } catch (error) {
-        this.noteRedisFailure("invalidate", error);
-        redis = "unavailable";
-      }
-    }
-    if (!dryRun) for (const key of keys) this.coherence.announceKey(key);
-    return { memoryKeysRemoved, redisKeysRemoved, redis };
   }
 
   /** Redis's state in the one vocabulary every endpoint uses. */
@@ -697,14 +615,6 @@ export class ResponseCache {
     }
   }
 
-  /**
-   * When a soft purge makes entries stop being fresh: a millisecond ago, so that a lookup in
-   * the same millisecond that accepts no staleness already misses.
-   */
-  private staleFrom(): number {
-    return this.now() - 1;
-  }
-
   /** Adds the key to its tags' sets; false when Redis did not take them. */
   private tagShared(key: string, tags: readonly string[], ttlMs: number): Promise<boolean> {
     return this.tryWrite(() => this.tags.addShared(key, tags, ttlMs));
@@ -742,12 +652,6 @@ export class ResponseCache {
     }
     this.logger.debug("redis call failed; memory tier answered", { operation, error: error.message });
   }
-}
-
-interface TierCounts {
-  memoryKeysRemoved: number;
-  redisKeysRemoved: number;
-  redis: "ok" | "unavailable" | "disabled";
 }
 
 const NAMESPACE = new RegExp(NAMESPACE_PATTERN);
