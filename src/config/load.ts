@@ -37,8 +37,8 @@ export function loadConfig(env: Environment): Config {
   }
   const config = values;
 
-  if (config.environment === "production" && config.apiKeys.length === 0) {
-    throw new ConfigError("API_KEY", "no API key is configured in production", "a key in API_KEY or ADDITIONAL_API_KEYS");
+  if (config.environment === "production" && config.apiKeys.length === 0 && config.scopedApiKeys.length === 0) {
+    throw new ConfigError("API_KEY", "no API key is configured in production", "a key in API_KEY, ADDITIONAL_API_KEYS or SCOPED_API_KEYS");
   }
   const modes = [config.redisUrl !== null, config.redisClusterNodes.length > 0, config.redisSentinelNodes.length > 0].filter(Boolean).length;
   if (modes > 1) {
@@ -56,10 +56,12 @@ export function loadConfig(env: Environment): Config {
 
 /** Configuration as it may be logged: secrets are reduced to whether they are set. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const { apiKeys, redisUrl, redisTlsCa, redisClusterNodes, redisSentinelNodes, redisPassword, proxyTenantSecret, proxyOpenaiUrl, proxyAnthropicUrl, proxyUpstreams, ...rest } = config;
+  const { apiKeys, scopedApiKeys, redisUrl, redisTlsCa, redisClusterNodes, redisSentinelNodes, redisPassword, proxyTenantSecret, proxyOpenaiUrl, proxyAnthropicUrl, proxyUpstreams, ...rest } = config;
   return {
     ...rest,
     apiKeysConfigured: apiKeys.length,
+    // Scopes and namespaces only: the keys themselves are secrets.
+    scopedApiKeys: scopedApiKeys.map(({ scopes, namespace }) => (namespace === null ? scopes.join("+") : `${scopes.join("+")}@${namespace}`)),
     redis: describeTarget(redisTarget(config)),
     redisPasswordSet: redisPassword !== null,
     redisTlsCa: redisTlsCa !== null,

@@ -1,5 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { OPERATION_PATTERN } from "../engine/key.ts";
+import type { AccessScope } from "../engine/access.ts";
+import { NAMESPACE_PATTERN, OPERATION_PATTERN } from "../engine/key.ts";
+import type { CacheMode } from "../engine/mode.ts";
 
 export const KEY_PREFIX_PATTERN = "^[A-Za-z0-9_.-]{1,32}$";
 export const UPSTREAM_NAME_PATTERN = "^[a-z0-9][a-z0-9_-]{0,31}$";
@@ -18,6 +20,16 @@ export const ConfigSchema = Type.Object({
     Type.Literal("error"),
   ]),
   apiKeys: Type.Array(Type.String({ minLength: 1 })),
+  /** Keys limited to some scopes, and maybe bound to one namespace. */
+  scopedApiKeys: Type.Array(
+    Type.Object({
+      key: Type.String({ minLength: 1 }),
+      scopes: Type.Array(Type.Union([Type.Literal("read"), Type.Literal("data"), Type.Literal("invalidate"), Type.Literal("admin")]), { minItems: 1 }),
+      namespace: Type.Union([Type.String({ pattern: NAMESPACE_PATTERN }), Type.Null()]),
+    }),
+  ),
+  /** What the cache may do: read_write, read_only, write_only or off. */
+  cacheMode: Type.Union([Type.Literal("read_write"), Type.Literal("read_only"), Type.Literal("write_only"), Type.Literal("off")]),
   redisUrl: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
   /** Seed nodes of a Redis Cluster (redis:// URLs); empty unless clustered. */
   redisClusterNodes: Type.Array(Type.String({ minLength: 1 })),
@@ -77,5 +89,11 @@ export const ConfigSchema = Type.Object({
   /** Dollars per million input and output tokens, by model name as requests give it; empty: no prices. */
   modelPrices: Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.Object({ input: Type.Number({ minimum: 0 }), output: Type.Number({ minimum: 0 }) })),
 });
+
+/** Fail to compile if the schema and the engine ever name different scopes or modes. */
+const sameScopes: [Static<typeof ConfigSchema>["scopedApiKeys"][number]["scopes"][number], AccessScope] extends [AccessScope, Static<typeof ConfigSchema>["scopedApiKeys"][number]["scopes"][number]] ? true : never = true;
+const sameModes: [Static<typeof ConfigSchema>["cacheMode"], CacheMode] extends [CacheMode, Static<typeof ConfigSchema>["cacheMode"]] ? true : never = true;
+void sameScopes;
+void sameModes;
 
 export type Config = Static<typeof ConfigSchema>;

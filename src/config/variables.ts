@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { TSchema } from "@sinclair/typebox";
-import { OPERATION_PATTERN } from "../engine/key.ts";
+import { ACCESS_SCOPES, isAccessScope, type AccessScope, type ScopedKey } from "../engine/access.ts";
+import { NAMESPACE_PATTERN, OPERATION_PATTERN } from "../engine/key.ts";
 import { ConfigSchema, KEY_PREFIX_PATTERN, UPSTREAM_NAME_PATTERN, type Config } from "./model.ts";
 
 /** A bad environment value: names the variable, what is wrong and what is accepted. */
@@ -139,6 +140,33 @@ const ttlMap: { accepted: string; parse: Parser<Record<string, number>> } = {
 const singleKey: ValueType = {
   accepted: "any non-empty string",
   parse: (raw) => (raw.trim() === "" ? [] : [raw.trim()]),
+};
+
+const namespacePattern = new RegExp(NAMESPACE_PATTERN);
+
+/** SCOPED_API_KEYS: `scope[+scope...][@namespace]:key` items; the key is what follows the first ":". */
+const scopedKeyList: { accepted: string; parse: Parser<ScopedKey[]> } = {
+  accepted: `comma-separated scope[+scope...][@namespace]:key items, scopes among ${ACCESS_SCOPES.join(", ")}, e.g. read:k1,data@tenant-a:k2,invalidate+read:k3`,
+  parse(raw, name) {
+    const keys: ScopedKey[] = [];
+    for (const [index, item] of raw.split(",").entries()) {
+      if (item.trim() === "") continue;
+      // Items are named by position: they hold secrets, which are never echoed.
+      const where = `item ${index + 1}`;
+      const colon = item.indexOf(":");
+      const key = item.slice(colon + 1).trim();
+      if (colon < 0 || key === "") throw new ConfigError(name, `${where} has no ":" followed by a key`, scopedKeyList.accepted);
+      const [rawScopes = "", namespace, ...extra] = item.slice(0, colon).trim().split("@");
+      const scopes = rawScopes.split("+").map((scope) => scope.trim());
+      const unknown = scopes.find((scope) => !isAccessScope(scope));
+      if (unknown !== undefined) throw new ConfigError(name, `${where} names an unknown scope "${unknown.slice(0, 20)}"`, scopedKeyList.accepted);
+      if (extra.length > 0 || (namespace !== undefined && !namespacePattern.test(namespace))) {
+        throw new ConfigError(name, `${where} has a namespace that is not 1 to 64 characters of A-Z a-z 0-9 _ . -`, scopedKeyList.accepted);
+      }
+      keys.push({ key, scopes: [...new Set(scopes as AccessScope[])], namespace: namespace ?? null });
+    }
+    return keys;
+  },
 };
 
 const optionalSecret: ValueType = {
@@ -288,6 +316,8 @@ const DEFINITIONS: readonly Definition[] = [
   { name: "LOG_LEVEL", field: "logLevel", description: "Lowest level written as JSON lines to stdout", defaultValue: "info", type: choice },
   { name: "API_KEY", field: "apiKeys", description: "Primary API key (unset: development mode, every request allowed)", defaultValue: undefined, secret: true, type: singleKey, whenUnset: () => [] },
   { name: "ADDITIONAL_API_KEYS", field: "apiKeys", description: "More accepted API keys, comma-separated", defaultValue: undefined, secret: true, type: keyList, whenUnset: () => [] },
+  { name: "SCOPED_API_KEYS", field: "scopedApiKeys", description: "Keys limited to scopes (read, data, invalidate, admin) and maybe bound to a namespace: scope[+scope...][@namespace]:key, comma-separated", defaultValue: undefined, secret: true, type: scopedKeyList, whenUnset: () => [] },
+  { name: "CACHE_MODE", field: "cacheMode", description: "read_write, read_only (lookups served, nothing stored), write_only (every lookup misses, answers stored: warming) or off; requests may narrow it", defaultValue: "read_write", type: choice },
   { name: "REDIS_URL", field: "redisUrl", description: "Redis for the shared tier (unset: memory tier only)", defaultValue: undefined, secret: true, type: redisUrl, whenUnset: () => null },
   { name: "REDIS_CLUSTER_NODES", field: "redisClusterNodes", description: "Seed nodes of a Redis Cluster, instead of REDIS_URL", defaultValue: undefined, secret: true, type: redisUrlList, whenUnset: () => [] },
   { name: "REDIS_SENTINEL_NODES", field: "redisSentinelNodes", description: "Sentinels to ask for the master, instead of REDIS_URL", defaultValue: undefined, type: hostPortList, whenUnset: () => [] },

@@ -1,4 +1,6 @@
 export interface KeyParts {
+  /** Entries of different namespaces never meet; absent or null: the default (no namespace). */
+  readonly namespace?: string | null;
   readonly operation: string;
   readonly text: string;
   readonly options?: Record<string, unknown> | null;
@@ -9,6 +11,17 @@ export interface KeyParts {
 const OPERATION_NAME = "[A-Za-z0-9_.-]{1,64}";
 /** The one rule for operation names: requests, per-operation TTLs and key shapes all use it. */
 export const OPERATION_PATTERN = `^${OPERATION_NAME}$`;
+
+/** Namespaces are part of keys too: no `|`, `:`, braces (lease hash tags) or glob characters. */
+const NAMESPACE_NAME = "[A-Za-z0-9_.-]{1,64}";
+export const NAMESPACE_PATTERN = `^${NAMESPACE_NAME}$`;
+
+/**
+ * Tags name groups of entries (`doc:42`). No braces (the tag is the hash tag of its set on a
+ * Cluster), no `,` (the proxy's list separator), no glob characters, no spaces.
+ */
+export const TAG_PATTERN = "^[A-Za-z0-9_.:/=@+-]{1,128}$";
+export const MAX_TAGS = 16;
 
 /** 128 bits of SHA-256, hex: collision-resistant, and no prompt text ever reaches Redis. */
 const DIGEST_BYTES = 16;
@@ -61,8 +74,10 @@ export function canonicalJson(value: unknown): string {
 /**
  * Keys keep the reference's readable layout so operators can invalidate by glob:
  * `{prefix}:op:{operation}|txt:{digest}|opts:{digest}|q:{digest}`, with `opts` only for
- * non-empty options and `q` only for a non-empty question. `operation` must already be
- * validated (`[A-Za-z0-9_.-]`), so no caller can inject `|`, `:` or glob characters.
+ * non-empty options and `q` only for a non-empty question. A namespaced entry starts with
+ * `{prefix}:ns:{namespace}|` before `op:`; keys without a namespace keep the layout above
+ * exactly. `operation` and `namespace` must already be validated (`[A-Za-z0-9_.-]`), so no
+ * caller can inject `|`, `:`, braces or glob characters.
  */
 export class CacheKeyBuilder {
   readonly prefix: string;
@@ -71,12 +86,12 @@ export class CacheKeyBuilder {
   constructor(prefix: string) {
     this.prefix = `${prefix}:`;
     const hex = `[0-9a-f]{${DIGEST_HEX_CHARS}}`;
-    this.keyPattern = new RegExp(`^${escapeRegExp(this.prefix)}op:${OPERATION_NAME}\\|txt:${hex}(\\|opts:${hex})?(\\|q:${hex})?$`);
+    this.keyPattern = new RegExp(`^${escapeRegExp(this.prefix)}(ns:${NAMESPACE_NAME}\\|)?op:${OPERATION_NAME}\\|txt:${hex}(\\|opts:${hex})?(\\|q:${hex})?$`);
   }
 
   /** Cost: three SHA-256 passes at most, linear in the input (~0.7 µs per KB). */
-  build({ operation, text, options, question }: KeyParts): string {
-    let key = `${this.prefix}op:${operation}|txt:${digest(text)}`;
+  build({ namespace, operation, text, options, question }: KeyParts): string {
+    let key = namespace ? `${this.prefix}ns:${namespace}|op:${operation}|txt:${digest(text)}` : `${this.prefix}op:${operation}|txt:${digest(text)}`;
     if (options && Object.keys(options).length > 0) key += `|opts:${digest(canonicalJson(options))}`;
     if (question) key += `|q:${digest(question)}`;
     return key;
@@ -103,6 +118,34 @@ export class CacheKeyBuilder {
   /** A lease or a flight log: the cache's bookkeeping, never an entry. */
   isAuxiliaryKey(key: string): boolean {
     return key.startsWith(this.prefix) && (key.startsWith("lease:{", this.prefix.length) || key.startsWith("flight:", this.prefix.length));
+  }
+
+  /**
+   * The glob of every key (and lease) in `namespace` whose key contains `pattern`. `ns:{name}|`
+   * can only occur at the namespace segment (no other part holds a `:` before a `|`), so the
+   * leading `*` (which lets leases of those keys match too) never reaches another namespace.
+   */
+  namespaceGlob(namespace: string, pattern = ""): string {
+    return `${this.prefix}*ns:${namespace}|*${pattern}*`;
+  }
+
+  /** The namespace of a cache key, or null for a key without one. */
+  namespaceOf(key: string): string | null {
+    if (!key.startsWith("ns:", this.prefix.length)) return null;
+    const end = key.indexOf("|", this.prefix.length);
+    return end < 0 ? null : key.slice(this.prefix.length + 3, end);
+  }
+
+  /**
+   * The Redis set of the keys carrying `tag`. `{tag}` is its hash tag: on a Cluster the whole
+   * set lives in one slot (its members live in theirs).
+   */
+  tagKey(tag: string): string {
+    return `${this.prefix}tag:{${tag}}`;
+  }
+
+  isTagKey(key: string): boolean {
+    return key.startsWith(this.prefix) && key.startsWith("tag:{", this.prefix.length);
   }
 
   /** Whether a string has the shape of a key this builder makes (for keys sent by clients). */

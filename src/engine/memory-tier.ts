@@ -138,6 +138,37 @@ export class MemoryTier {
     return removed;
   }
 
+  /** O(1). Whether `key` is held and not expired, without counting as a use. */
+  has(key: string): boolean {
+    const slot = this.slots.get(key);
+    return slot !== undefined && this.expiresAt[slot]! > this.now();
+  }
+
+  /** O(n): how many keys deleteMatching would remove now (a dry run). */
+  countMatching(matches: (key: string) => boolean): number {
+    let count = 0;
+    for (const key of this.slots.keys()) if (matches(key)) count++;
+    return count;
+  }
+
+  /**
+   * O(1). Soft purge: the entry stops being fresh at `time` but stays until it expires, served
+   * only to callers that accept stale answers. False when it is absent or already stale then.
+   */
+  markStale(key: string, time: number = this.now()): boolean {
+    const slot = this.slots.get(key);
+    if (slot === undefined || this.expiresAt[slot]! <= time || this.freshUntil[slot]! <= time) return false;
+    this.freshUntil[slot] = time;
+    return true;
+  }
+
+  /** O(n): markStale for every matching key; returns how many were marked. */
+  markStaleMatching(matches: (key: string) => boolean, time: number = this.now()): number {
+    let marked = 0;
+    for (const key of this.slots.keys()) if (matches(key) && this.markStale(key, time)) marked++;
+    return marked;
+  }
+
   /** O(n): no entry outlives `time` (ms since the epoch). Returns how many were shortened. */
   capExpiry(time: number): number {
     let capped = 0;

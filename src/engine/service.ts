@@ -8,7 +8,10 @@ import { tokenScope } from "./leases/lease-store.ts";
 import { LocalLeaseStore } from "./leases/local-lease-store.ts";
 import { RedisLeaseStore } from "./leases/redis-lease-store.ts";
 import { globMatch, patternProblem } from "./glob.ts";
-import { CacheKeyBuilder, type KeyParts } from "./key.ts";
+import { CacheKeyBuilder, NAMESPACE_PATTERN, type KeyParts } from "./key.ts";
+import type { CacheMode } from "./mode.ts";
+import { Purger } from "./purge.ts";
+import { checkTag, TagIndex, tagsProblem } from "./tags.ts";
 import type { MemoryTier } from "./memory-tier.ts";
 import { ALONE, type MemoryCoherence } from "./coherence.ts";
 import { PromotionGuard } from "./promotion-guard.ts";
@@ -44,6 +47,8 @@ export interface CacheServiceOptions {
   readonly leases?: LeasePolicy;
   /** How long entries stay past their TTL, stale, for callers that accept stale answers. */
   readonly stale?: TtlPolicy;
+  /** What the operator lets the cache do (CACHE_MODE); requests may narrow it. Default read_write. */
+  readonly mode?: CacheMode;
   readonly now?: () => number;
 }
 
@@ -94,6 +99,8 @@ export interface StoreOptions {
   readonly staleSeconds?: number;
   /** Stores only while this lease holds (409 otherwise), and ends it. */
   readonly leaseToken?: string;
+  /** Names under which the entry can be invalidated together (at most MAX_TAGS). */
+  readonly tags?: readonly string[];
 }
 
 export interface StoreRequest extends RequestParts, StoreOptions {
@@ -126,8 +133,28 @@ export interface DeleteResult {
   complete: boolean;
 }
 
+/** What an invalidation covers besides its pattern, and how it acts. */
+export interface InvalidationScope {
+  /** Only keys of this namespace. */
+  readonly namespace?: string;
+  /** Only keys carrying this tag (read from the tag index, never a scan). */
+  readonly tag?: string;
+  /** Count what would go; remove nothing. */
+  readonly dryRun?: boolean;
+  /** Mark matching entries stale instead of removing them. */
+  readonly soft?: boolean;
+}
+
+/** How an invalidation is recorded in the statistics: manual (a pattern), namespace or tag; soft ones end in _soft. */
+export type InvalidationKind = "manual" | "namespace" | "tag";
+
 export interface InvalidationResult {
   pattern: string;
+  kind: InvalidationKind;
+  /** A dry run: the counts are what would have been removed (or marked stale), and nothing was. */
+  dryRun: boolean;
+  /** A soft purge: the counts are entries marked stale, none removed. */
+  soft: boolean;
   keysRemoved: number;
   memoryKeysRemoved: number;
   redisKeysRemoved: number;
@@ -162,6 +189,9 @@ export class ResponseCache {
   readonly coalescer: Coalescer;
   /** Streamed answers other sidecars can follow live; null without Redis. */
   readonly flightLog: FlightLog | null;
+  readonly tags: TagIndex;
+  readonly mode: CacheMode;
+  private readonly purger: Purger;
   /** Data-plane lookups that missed, waited, and were answered with another caller's value. */
   collapsedLookups = 0;
 
@@ -185,11 +215,24 @@ export class ResponseCache {
     this.sharedLeases = this.redis.configured ? new RedisLeaseStore(this.redis, this.keys, this.now) : null;
     this.localLeases = new LocalLeaseStore(this.now);
     this.flightLog = this.redis.configured ? new FlightLog(this.redis, this.keys) : null;
+    this.tags = new TagIndex(this.keys, this.redis, this.memory);
+    this.mode = options.mode ?? "read_write";
     this.coalescer = new Coalescer({
       shared: this.sharedLeases,
       sharedAvailable: () => this.redis.available,
       local: this.localLeases,
       decode: (bytes) => decodeValue(bytes),
+      now: this.now,
+    });
+    this.purger = new Purger({
+      keys: this.keys,
+      memory: this.memory,
+      redis: this.redis,
+      coherence: this.coherence,
+      coalescer: this.coalescer,
+      tags: this.tags,
+      voidSharedLease: (key) => this.sharedLeases?.void(key),
+      noteRedisFailure: (operation, error) => this.noteRedisFailure(operation, error),
       now: this.now,
     });
     // Another sidecar's store wakes the callers waiting here for that key.
@@ -225,7 +268,9 @@ export class ResponseCache {
     }
     checkSize("text", parts.text, "CACHE_MAX_TEXT_BYTES", this.limits.maxTextBytes);
     if (parts.question) checkSize("question", parts.question, "CACHE_MAX_TEXT_BYTES", this.limits.maxTextBytes);
-    return this.buildKey({ operation: parts.operation, text: parts.text, options, question: parts.question });
+    const namespace = parts.namespace ?? null;
+    if (namespace !== null) checkNamespace(namespace);
+    return this.buildKey({ namespace, operation: parts.operation, text: parts.text, options, question: parts.question });
   }
 
   /**
@@ -372,6 +417,9 @@ export class ResponseCache {
    */
   async storeKey(key: string, operation: string, json: string, options: StoreOptions = {}): Promise<StoreResult> {
     const { leaseToken } = options;
+    const tags = options.tags === undefined ? [] : [...new Set(options.tags)];
+    const problem = tagsProblem(tags);
+    if (problem !== null) throw new InvalidInputError("tags", problem);
     const scope = leaseToken === undefined ? null : tokenScope(leaseToken);
     if (leaseToken !== undefined) {
       if (scope === null) throw new InvalidInputError("lease_token", "not a lease token of this cache");
@@ -396,8 +444,9 @@ export class ResponseCache {
     if (redisLease !== null && !this.redis.available) throw new NotStoredError("the lease is kept in Redis, which cannot be reached now, so it cannot be checked; retry the store");
     await this.guard.changingKey(key, async () => {
       // Under a Redis lease the memory copy waits for Redis to accept the token.
-      if (redisLease === null) {
-        if (this.memory.set(key, json, this.coherence.memoryExpiry(staleEnd, now), now, expiresAt)) tiers.push("memory");
+      if (redisLease === null && this.memory.set(key, json, this.coherence.memoryExpiry(staleEnd, now), now, expiresAt)) {
+        tiers.push("memory");
+        if (tags.length > 0) this.tags.noteLocal(key, tags);
       }
       // With Redis down there is nothing to compress for.
       if (!this.redis.available) return;
@@ -406,10 +455,24 @@ export class ResponseCache {
       compressed = encoded.codec !== "none";
       codec = encoded.codec;
       storedBytes = encoded.bytes.byteLength;
-      const written = redisLease === null ? await this.writeRedis(key, encoded.bytes, staleEnd - now) : await this.commitRedis(key, redisLease, encoded.bytes, staleEnd - now);
+      // Without a lease the tag sets are written alongside the value, in the same round trip.
+      let [written, tagged] = await Promise.all([
+        redisLease === null ? this.writeRedis(key, encoded.bytes, staleEnd - now) : this.commitRedis(key, redisLease, encoded.bytes, staleEnd - now),
+        redisLease === null && tags.length > 0 ? this.tagShared(key, tags, staleEnd - now) : true,
+      ]);
+      // A shared copy missing from its tags' sets could outlive an invalidation by tag.
+      if (written === true && !tagged) written = await this.redis.delete(key).then(() => false, () => false);
       if (written === "refused") throw new LeaseConflictError("the lease expired, was taken over, or the entry was deleted or invalidated while it was out");
       if (redisLease !== null && !written) throw new NotStoredError("the lease is kept in Redis, which did not answer, so it could not be checked; retry the store");
-      if (redisLease !== null && this.memory.set(key, json, this.coherence.memoryExpiry(staleEnd, now), now, expiresAt)) tiers.push("memory");
+      // Under a lease, only a value that was written is tagged: one more round trip.
+      if (redisLease !== null && tags.length > 0 && !(await this.tagShared(key, tags, staleEnd - now))) {
+        await this.redis.delete(key).catch(() => {});
+        throw new NotStoredError("Redis did not record the entry's tags, so it was not kept; retry the store");
+      }
+      if (redisLease !== null && this.memory.set(key, json, this.coherence.memoryExpiry(staleEnd, now), now, expiresAt)) {
+        tiers.push("memory");
+        if (tags.length > 0) this.tags.noteLocal(key, tags);
+      }
       if (written) {
         tiers.push("redis");
         this.coherence.announceKey(key, now);
@@ -474,32 +537,40 @@ export class ResponseCache {
   /**
    * Removes every key matching `{prefix}:*{pattern}*` from both tiers with one glob semantics
    * (an empty pattern matches every cache key); keys outside the prefix are never touched.
+   * `scope` narrows it to a namespace or a tag, makes it a dry run, or a soft purge.
    */
-  async invalidate(pattern: string, operationContext: string): Promise<InvalidationResult> {
+  async invalidate(pattern: string, operationContext: string, scope: InvalidationScope = {}): Promise<InvalidationResult> {
     const problem = patternProblem(pattern);
     if (problem !== null) throw new InvalidInputError("pattern", problem);
+    if (scope.namespace !== undefined) checkNamespace(scope.namespace);
+    if (scope.tag !== undefined) checkTag(scope.tag);
     const started = Bun.nanoseconds();
-    const glob = pattern === "" ? `${this.keys.prefix}*` : `${this.keys.prefix}*${pattern}*`;
-    const { memoryKeysRemoved, redisKeysRemoved, redis } = await this.guard.changingGlob(glob, async () => {
-      const memoryKeysRemoved = this.memory.deleteMatching((key) => globMatch(glob, key));
-      this.coalescer.voidMatching(glob);
-      try {
-        // The glob matches the leases of matching keys too (CacheKeyBuilder.leaseKey): they go, uncounted.
-        const redisKeysRemoved = await this.redis.deleteMatching(glob, (key) => !this.keys.isAuxiliaryKey(key));
-        this.coherence.announceGlob(glob);
-        return { memoryKeysRemoved, redisKeysRemoved, redis: this.redis.configured ? ("ok" as const) : ("disabled" as const) };
-      } catch (error) {
-        this.noteRedisFailure("invalidate", error);
-        return { memoryKeysRemoved, redisKeysRemoved: 0, redis: "unavailable" as const };
-      }
-    });
+    const everything = pattern === "" && scope.namespace === undefined;
+    const glob = scope.namespace !== undefined ? this.keys.namespaceGlob(scope.namespace, pattern) : everything ? `${this.keys.prefix}*` : `${this.keys.prefix}*${pattern}*`;
+    const kind: InvalidationKind = scope.tag !== undefined ? "tag" : scope.namespace !== undefined ? "namespace" : "manual";
+    const dryRun = scope.dryRun === true;
+    const soft = scope.soft === true;
+    const counts = await this.guard.changingGlob(scope.tag === undefined ? glob : `${this.keys.prefix}*`, () =>
+      scope.tag === undefined ? this.purger.byGlob(glob, everything, dryRun, soft) : this.purger.byTag(scope.tag, glob, everything, dryRun, soft),
+    );
+    const { memoryKeysRemoved, redisKeysRemoved, redis } = counts;
     const elapsed = Bun.nanoseconds() - started;
     // A key held by both tiers counts once; Redis holds every key the memory tier does when it is up.
     const keysRemoved = redis === "ok" ? Math.max(redisKeysRemoved, memoryKeysRemoved) : memoryKeysRemoved;
-    this.monitor.recordOperation("invalidate", elapsed);
-    this.monitor.recordInvalidation(pattern, keysRemoved, elapsed, operationContext);
-    this.logger.info("cache invalidated", { pattern, operation_context: operationContext, keys_removed: keysRemoved, redis });
-    return { pattern, keysRemoved, memoryKeysRemoved, redisKeysRemoved, redis, durationSeconds: elapsed / 1e9 };
+    const recorded = scope.tag !== undefined ? scope.tag : scope.namespace !== undefined ? `ns:${scope.namespace}|${pattern}` : pattern;
+    if (!dryRun) {
+      this.monitor.recordOperation("invalidate", elapsed);
+      this.monitor.recordInvalidation(recorded, keysRemoved, elapsed, operationContext, soft ? `${kind}_soft` : kind);
+    }
+    this.logger.info(dryRun ? "cache invalidation dry run" : soft ? "cache entries marked stale" : "cache invalidated", {
+      pattern,
+      ...(scope.namespace === undefined ? {} : { namespace: scope.namespace }),
+      ...(scope.tag === undefined ? {} : { tag: scope.tag }),
+      operation_context: operationContext,
+      keys_removed: keysRemoved,
+      redis,
+    });
+    return { pattern, kind, dryRun, soft, keysRemoved, memoryKeysRemoved, redisKeysRemoved, redis, durationSeconds: elapsed / 1e9 };
   }
 
   /** Redis's state in the one vocabulary every endpoint uses. */
@@ -523,7 +594,7 @@ export class ResponseCache {
 
   private checkKey(key: string): void {
     if (!this.keys.isCacheKey(key)) {
-      throw new InvalidInputError("key", `not a cache key: expected ${this.keys.prefix}op:{operation}|txt:{32 hex}[|opts:{32 hex}][|q:{32 hex}]`);
+      throw new InvalidInputError("key", `not a cache key: expected ${this.keys.prefix}[ns:{namespace}|]op:{operation}|txt:{32 hex}[|opts:{32 hex}][|q:{32 hex}]`);
     }
   }
 
@@ -548,10 +619,20 @@ export class ResponseCache {
     }
   }
 
+  /** Adds the key to its tags' sets; false when Redis did not take them. */
+  private tagShared(key: string, tags: readonly string[], ttlMs: number): Promise<boolean> {
+    return this.tryWrite(() => this.tags.addShared(key, tags, ttlMs));
+  }
+
   private async writeRedis(key: string, bytes: Buffer, ttlMs: number): Promise<boolean> {
     if (!this.redis.available) return false;
+    return this.tryWrite(() => this.redis.set(key, bytes, ttlMs));
+  }
+
+  /** A Redis write that never throws: false, with the failure noted, when Redis did not take it. */
+  private async tryWrite(write: () => Promise<unknown>): Promise<boolean> {
     try {
-      await this.redis.set(key, bytes, ttlMs);
+      await write();
       return true;
     } catch (error) {
       this.noteRedisFailure("set", error);
@@ -575,6 +656,12 @@ export class ResponseCache {
     }
     this.logger.debug("redis call failed; memory tier answered", { operation, error: error.message });
   }
+}
+
+const NAMESPACE = new RegExp(NAMESPACE_PATTERN);
+
+function checkNamespace(namespace: string): void {
+  if (!NAMESPACE.test(namespace)) throw new InvalidInputError("namespace", "expected 1 to 64 characters of A-Z a-z 0-9 _ . -");
 }
 
 function markStale(hit: LookupResult & { hit: true }, pastTtlMs: number): void {

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
-import { ApiKeyVerifier, authPlugin } from "./auth/plugin.ts";
+import { AccessControl, ApiKeyVerifier, authPlugin } from "./auth/plugin.ts";
+import type { ScopedKey } from "../engine/access.ts";
 import { cacheController } from "./cache/routes.ts";
 import { dashboardController } from "./dashboard/routes.ts";
 import { DashboardService, type ModelPrices } from "./dashboard/service.ts";
@@ -22,6 +23,8 @@ export interface AppDependencies {
   readonly monitor: PerformanceMonitor | null;
   readonly logger: Logger;
   readonly apiKeys: readonly string[];
+  /** Keys limited to some scopes, and maybe to one namespace (SCOPED_API_KEYS). */
+  readonly scopedApiKeys?: readonly ScopedKey[];
   readonly maxBodyBytes: number;
   /** Bounds the body bytes held at once (MAX_INFLIGHT_BODY_BYTES); unset (apps built directly by tests), bodies are bounded one by one only. */
   readonly bodyBudget?: BodyBudget;
@@ -39,12 +42,13 @@ export interface AppDependencies {
 /** The feature routes: served by the app, and described by its OpenAPI document. */
 function featureRoutes(deps: AppDependencies, limits: BodyLimits) {
   // Every route that takes a body declares `auth`: the auth plugin reads bodies once the key is checked.
-  const auth = authPlugin(new ApiKeyVerifier(deps.apiKeys), (request, contentType) => readJsonBody(request, contentType, limits));
+  const access = new AccessControl(new ApiKeyVerifier(deps.apiKeys, deps.scopedApiKeys));
+  const auth = authPlugin(access, (request, contentType) => readJsonBody(request, contentType, limits));
   const management = new ManagementService({ cache: deps.cache, monitor: deps.monitor, logger: deps.logger });
   return new Elysia({ name: "features" })
     .use(healthController(deps.cache, deps.version, deps.startedAt ?? Date.now()))
-    .use(cacheController(deps.cache, auth))
-    .use(managementController(management, auth))
+    .use(cacheController(deps.cache, auth, access))
+    .use(managementController(management, auth, access))
     .use(
       dashboardController(
         new DashboardService({

@@ -6,6 +6,7 @@ export const ErrorResponse = Type.Object(
     error: Type.String({ description: "Stable machine-readable code, e.g. validation_error" }),
     detail: Type.String({ description: "What was wrong, for a human" }),
     field: Type.Optional(Type.String({ description: "The offending field, for validation errors" })),
+    scope: Type.Optional(Type.String({ description: "403 only: the scope the API key lacks (read, data, invalidate)" })),
   },
   { $id: "ErrorResponse" },
 );

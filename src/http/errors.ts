@@ -2,8 +2,9 @@ import { Elysia, type ValidationError } from "elysia";
 import { InvalidInputError, LeaseConflictError, LimitExceededError, NotStoredError } from "../engine/errors.ts";
 import type { Logger } from "../logging/logger.ts";
 import { UnauthorizedError } from "./auth/plugin.ts";
+import { ForbiddenError } from "./auth/principal.ts";
 import { BodyBudgetExceededError, BodyTooLargeError, discardUnreadBody, MalformedJsonError, TooDeeplyNestedError, UnsupportedMediaTypeError } from "./body.ts";
-import { errorResponse } from "./error-model.ts";
+import { errorBody, errorResponse } from "./error-model.ts";
 
 /** Names the first offending field without echoing the client's value (which may be a prompt). */
 function describeValidation(error: Readonly<ValidationError>): { field: string | undefined; detail: string } {
@@ -18,6 +19,12 @@ function describeValidation(error: Readonly<ValidationError>): { field: string |
   return { field, detail: `${where} '${field}': ${message}` };
 }
 
+/** 403, naming the scope the key lacks when that is why. */
+export function forbidden(cause: ForbiddenError): Response {
+  const body = cause.scope === undefined ? errorBody("forbidden", cause.message) : { ...errorBody("forbidden", cause.message), scope: cause.scope };
+  return new Response(JSON.stringify(body), { status: 403, headers: { "content-type": "application/json; charset=utf-8" } });
+}
+
 /**
  * One error shape for every failure: `{error, detail, field?}`. Unexpected failures are logged
  * and answered with 500 and no stack trace. Whatever is left of the request body is read and
@@ -29,6 +36,7 @@ export const errorHandling = (logger: Logger) =>
       // Errors thrown while parsing reach here wrapped in Elysia's ParseError.
       const cause = code === "PARSE" && error.cause instanceof Error ? error.cause : error;
       if (cause instanceof UnauthorizedError) return errorResponse(401, "unauthorized", cause.message, undefined, cause.headers);
+      if (cause instanceof ForbiddenError) return forbidden(cause);
       if (cause instanceof MalformedJsonError) return errorResponse(400, "malformed_json", cause.message);
       if (cause instanceof TooDeeplyNestedError) return errorResponse(400, "too_deeply_nested", cause.message);
       if (cause instanceof UnsupportedMediaTypeError) return errorResponse(415, "unsupported_media_type", cause.message);

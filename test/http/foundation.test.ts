@@ -33,7 +33,7 @@ describe("OpenAPI and the docs UI", () => {
       expect(spec.paths[path]).toBeDefined();
     }
     const invalidate = spec.paths["/internal/cache/invalidate"].post;
-    expect(invalidate.parameters.map((p: { name: string }) => p.name).sort()).toEqual(["operation_context", "pattern"]);
+    expect(invalidate.parameters.map((p: { name: string }) => p.name).sort()).toEqual(["dry_run", "namespace", "operation_context", "pattern", "soft", "tag"]);
     expect(JSON.stringify(spec.paths["/cache/lookup"].post.requestBody)).toContain("operation");
   });
 

@@ -42,7 +42,7 @@ async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
 }
 
 /** The request headers the proxy reads and must never forward. */
-const CONTROL_HEADER_NAMES = ["cache-control", "pragma", "x-cache-ttl", "x-cache-namespace", "x-cache-api-key"];
+const CONTROL_HEADER_NAMES = ["cache-control", "pragma", "x-cache-ttl", "x-cache-namespace", "x-cache-tags", "x-cache-mode", "x-cache-api-key"];
 
 describe("per-request control headers", () => {
   let h: ProxyHarness;
@@ -249,6 +249,8 @@ describe("per-request control headers", () => {
       pragma: "no-cache",
       "x-cache-ttl": "60",
       "x-cache-namespace": "forwarding-check",
+      "x-cache-tags": "doc:1,doc:2",
+      "x-cache-mode": "read_write",
       "x-cache-api-key": "not-for-the-upstream",
       "x-custom-kept": "kept-value",
     };
@@ -273,6 +275,10 @@ describe("per-request control headers", () => {
     ["cache-control", "max-age=abc", "Cache-Control"],
     ["x-cache-ttl", "0", "X-Cache-TTL"],
     ["x-cache-namespace", "bad name!", "X-Cache-Namespace"],
+    ["x-cache-namespace", "team:a", "X-Cache-Namespace"],
+    ["x-cache-tags", "doc 1", "X-Cache-Tags"],
+    ["x-cache-tags", Array.from({ length: 17 }, (_, i) => `t${i}`).join(","), "X-Cache-Tags"],
+    ["x-cache-mode", "sometimes", "X-Cache-Mode"],
   ];
 
   for (const [header, value, named] of BAD_VALUES) {

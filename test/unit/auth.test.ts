@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { allows, FULL_ACCESS, namespaceFor } from "../../src/http/auth/principal.ts";
 import { ApiKeyVerifier, presentedKey } from "../../src/http/auth/verifier.ts";
 
 describe("API key verification", () => {
@@ -33,5 +34,28 @@ describe("API key verification", () => {
     expect(presentedKey(new Headers({ authorization: "Basic abc", "x-api-key": "xyz" }))).toBe("xyz");
     expect(presentedKey(new Headers({ authorization: "Basic abc" }))).toBeNull();
     expect(presentedKey(new Headers())).toBeNull();
+  });
+
+  test("scoped keys are identified with their scopes and namespace; a key also listed as full keeps full access", () => {
+    const scoped = new ApiKeyVerifier(["full"], [
+      { key: "reader", scopes: ["read"], namespace: null },
+      { key: "tenant", scopes: ["data", "invalidate"], namespace: "tenant-a" },
+      { key: "full", scopes: ["read"], namespace: "tenant-b" },
+    ]);
+    expect(scoped.open).toBe(false);
+    expect(scoped.identify("full")).toBe(FULL_ACCESS);
+    expect(scoped.identify("nobody")).toBeNull();
+    const reader = scoped.identify("reader")!;
+    expect([allows(reader, "read"), allows(reader, "data"), allows(reader, "invalidate")]).toEqual([true, false, false]);
+    const tenant = scoped.identify("tenant")!;
+    expect([allows(tenant, "read"), allows(tenant, "data"), allows(tenant, "invalidate")]).toEqual([false, true, true]);
+    expect(tenant.namespace).toBe("tenant-a");
+    expect(scoped.check("tenant", true)).toBe("allowed");
+    // A bound key lands in its namespace and may not name another; an unbound one goes where it names.
+    expect(namespaceFor(tenant, undefined)).toBe("tenant-a");
+    expect(namespaceFor(tenant, "tenant-a")).toBe("tenant-a");
+    expect(() => namespaceFor(tenant, "tenant-b")).toThrow(/bound to namespace 'tenant-a'/);
+    expect(namespaceFor(reader, "x")).toBe("x");
+    expect(namespaceFor(null, undefined)).toBeUndefined();
   });
 });

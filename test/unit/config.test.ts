@@ -73,6 +73,16 @@ describe("configuration", () => {
         [{ PROXY_IDLE_TIMEOUT_MS: "2000" }, "proxyIdleTimeoutMs", 2000],
         [{ PROXY_COALESCE_WAIT_MS: "0" }, "proxyCoalesceWaitMs", 0],
         [
+          { SCOPED_API_KEYS: "read:k1, data@tenant-a:k2:with:colons,invalidate+read+read:k3" },
+          "scopedApiKeys",
+          [
+            { key: "k1", scopes: ["read"], namespace: null },
+            { key: "k2:with:colons", scopes: ["data"], namespace: "tenant-a" },
+            { key: "k3", scopes: ["invalidate", "read"], namespace: null },
+          ],
+        ],
+        [{ CACHE_MODE: "read_only" }, "cacheMode", "read_only"],
+        [
           { MODEL_PRICES: "gpt-4o-mini=0.15/0.6, meta/llama-3:free=0/0,claude=3/15" },
           "modelPrices",
           { "gpt-4o-mini": { input: 0.15, output: 0.6 }, "meta/llama-3:free": { input: 0, output: 0 }, claude: { input: 3, output: 15 } },
@@ -99,12 +109,18 @@ describe("configuration", () => {
       PROXY_TENANT_SECRET: "tenant-secret",
       PROXY_OPENAI_URL: "https://gw-user:gw-secret@gateway.internal/v1",
       PROXY_UPSTREAMS: "local=http://local-user:local-secret@127.0.0.1:8000/v1",
+      SCOPED_API_KEYS: "read:k3-secret-key,data+read@tenant-a:k4-secret-key",
     });
     const described = JSON.stringify(describeConfig(config));
-    for (const secret of ["k1-secret-key", "k2-secret-key", "redis-secret", "tenant-secret", "gw-secret", "gw-user", "local-secret"]) expect(described).not.toContain(secret);
+    for (const secret of ["k1-secret-key", "k2-secret-key", "k3-secret-key", "k4-secret-key", "redis-secret", "tenant-secret", "gw-secret", "gw-user", "local-secret"]) expect(described).not.toContain(secret);
     expect(described).toContain("localhost:6380");
     expect(described).toContain("gateway.internal/v1");
     expect(described).toContain("127.0.0.1:8000/v1");
+    expect(describeConfig(config).scopedApiKeys).toEqual(["read", "data+read@tenant-a"]);
+  });
+
+  test("a production sidecar may run on scoped keys alone", () => {
+    expect(loadConfig({ ENVIRONMENT: "production", SCOPED_API_KEYS: "admin:k1" }).scopedApiKeys).toHaveLength(1);
   });
 
   const bad: [Record<string, string>, string, RegExp][] = [
@@ -138,6 +154,13 @@ describe("configuration", () => {
     [{ MODEL_PRICES: "=1/2" }, "MODEL_PRICES", /does not start with a model name/],
     [{ MODEL_PRICES: "gpt-4o" }, "MODEL_PRICES", /does not start with a model name/],
     [{ MODEL_PRICES: "a=1/2,a=3/4" }, "MODEL_PRICES", /"a" is priced twice/],
+    [{ SCOPED_API_KEYS: "read" }, "SCOPED_API_KEYS", /item 1 has no ":" followed by a key/],
+    [{ SCOPED_API_KEYS: "read:k1,data:" }, "SCOPED_API_KEYS", /item 2 has no ":" followed by a key/],
+    [{ SCOPED_API_KEYS: "write:k1" }, "SCOPED_API_KEYS", /unknown scope "write"/],
+    [{ SCOPED_API_KEYS: "read+:k1" }, "SCOPED_API_KEYS", /unknown scope ""/],
+    [{ SCOPED_API_KEYS: "data@ten ant:k1" }, "SCOPED_API_KEYS", /item 1 has a namespace that is not/],
+    [{ SCOPED_API_KEYS: "data@a@b:k1" }, "SCOPED_API_KEYS", /item 1 has a namespace that is not/],
+    [{ CACHE_MODE: "write_mostly" }, "CACHE_MODE", /read_write \| read_only \| write_only \| off/],
   ];
   for (const [env, variable, message] of bad) {
     test(`${JSON.stringify(env)} is refused naming ${variable}`, () => {

@@ -57,9 +57,15 @@ export interface SharedTier {
   delete(key: string): Promise<boolean>;
   /**
    * Removes every key matching a Redis glob; returns how many went, counting only the keys
-   * `counted` accepts (all when it is absent).
+   * `counted` accepts (all when it is absent). Keys for which it answers null are left alone.
    */
-  deleteMatching(glob: string, counted?: (key: string) => boolean): Promise<number>;
+  deleteMatching(glob: string, counted?: (key: string) => boolean | null): Promise<number>;
+  /** Hands every key matching a glob to `visit`, a page at a time; returns the sum of its answers. */
+  visitMatching(glob: string, visit: (keys: string[]) => Promise<number>): Promise<number>;
+  /** The members of a set (SMEMBERS); empty when it is absent. */
+  members(key: string): Promise<string[]>;
+  /** How many of `keys` exist (one EXISTS per key, sent together). */
+  existing(keys: readonly string[]): Promise<number>;
   publish(channel: string, message: string): Promise<number>;
   /**
    * Runs a Lua script that may write, atomically on the server. Its keys must share one hash
@@ -94,6 +100,9 @@ export const NO_REDIS: SharedTier = {
   set: notConfigured,
   delete: async () => false,
   deleteMatching: async () => 0,
+  visitMatching: async () => 0,
+  members: async () => [],
+  existing: async () => 0,
   publish: notConfigured,
   script: notConfigured,
   subscribe: notConfigured,

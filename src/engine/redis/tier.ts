@@ -211,37 +211,60 @@ export class RedisTier implements SharedTier {
    * Removes every key matching a Redis glob with SCAN + UNLINK in batches on every master
    * (never KEYS, which blocks the server).
    */
-  async deleteMatching(glob: string, counted?: (key: string) => boolean): Promise<number> {
-    const spaces = await this.run(() => this.topology.keySpaces(), "CONNECT");
-    let removed = 0;
-    for (const space of spaces) removed += await this.deleteMatchingIn(space, glob, counted);
-    return removed;
+  async deleteMatching(glob: string, counted?: (key: string) => boolean | null): Promise<number> {
+    return this.visitMatchingWith(glob, (space, page) => {
+      let keys = page;
+      if (counted === undefined) return this.write(() => space.unlink(keys), "UNLINK");
+      const uncounted: string[] = [];
+      keys = [];
+      for (const key of page) {
+        const verdict = counted(key);
+        if (verdict === true) keys.push(key);
+        else if (verdict === false) uncounted.push(key);
+      }
+      const unlinks: Promise<number>[] = [];
+      if (uncounted.length > 0) unlinks.push(this.write(() => space.unlink(uncounted), "UNLINK").then(() => 0));
+      if (keys.length > 0) unlinks.push(this.write(() => space.unlink(keys), "UNLINK"));
+      return Promise.all(unlinks).then((counts) => counts.reduce((sum, count) => sum + count, 0));
+    });
+  }
+
+  visitMatching(glob: string, visit: (keys: string[]) => Promise<number>): Promise<number> {
+    return this.visitMatchingWith(glob, (_space, keys) => visit(keys));
+  }
+
+  /** Cost: one SMEMBERS, linear in the set's size. */
+  async members(key: string): Promise<string[]> {
+    const members = await this.run(() => this.topology.commands.sMembers(key), "SMEMBERS");
+    return members.map(String);
+  }
+
+  /** Cost: one EXISTS per key, pipelined (keys may live in different slots). */
+  async existing(keys: readonly string[]): Promise<number> {
+    const commands = this.topology.commands;
+    const found = await this.run(() => Promise.all(keys.map((key) => commands.exists(key))), "EXISTS");
+    return found.reduce((sum, count) => sum + count, 0);
   }
 
   /**
-   * One SCAN page at a time, each bounded by the command timeout; each UNLINK travels with the
-   * next SCAN. Keys `counted` refuses are unlinked apart, so their number is not added.
+   * SCAN on every master, one page at a time, each bounded by the command timeout; each page's
+   * work travels with the next SCAN.
    */
-  private async deleteMatchingIn(space: KeySpace, glob: string, counted?: (key: string) => boolean): Promise<number> {
-    let cursor = "0";
-    const unlinks: Promise<number>[] = [];
-    do {
-      const page = await this.run(() => space.scan(cursor, glob, SCAN_BATCH), "SCAN");
-      cursor = page.cursor;
-      let keys = page.keys;
-      if (counted !== undefined && keys.length > 0) {
+  private async visitMatchingWith(glob: string, visit: (space: KeySpace, keys: string[]) => Promise<number>): Promise<number> {
+    const spaces = await this.run(() => this.topology.keySpaces(), "CONNECT");
+    let total = 0;
+    for (const space of spaces) {
+      let cursor = "0";
+      const visits: Promise<number>[] = [];
+      do {
+        const page = await this.run(() => space.scan(cursor, glob, SCAN_BATCH), "SCAN");
+        cursor = page.cursor;
         // Some topologies hand keys back as Buffers.
-        const uncounted = keys.filter((key) => !counted(String(key)));
-        if (uncounted.length > 0) {
-          keys = keys.filter((key) => counted(String(key)));
-          unlinks.push(this.write(() => space.unlink(uncounted), "UNLINK").then(() => 0));
-        }
-      }
-      if (keys.length > 0) unlinks.push(this.write(() => space.unlink(keys), "UNLINK"));
-    } while (cursor !== "0");
-    let removed = 0;
-    for (const count of await Promise.all(unlinks)) removed += count;
-    return removed;
+        if (page.keys.length > 0) visits.push(visit(space, page.keys.map(String)));
+      } while (cursor !== "0");
+      for (const count of await Promise.all(visits)) total += count;
+    }
+    return total;
   }
 
   script(source: string, keys: string[], args: (string | Buffer)[]): Promise<unknown> {

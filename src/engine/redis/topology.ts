@@ -8,6 +8,8 @@ export interface CacheCommands {
   set(key: string, value: Buffer, options: { expiration: { type: "PX"; value: number } }): Promise<unknown>;
   unlink(keys: string | string[]): Promise<number>;
   pTTL(key: string): Promise<number>;
+  sMembers(key: string): Promise<string[] | Buffer[]>;
+  exists(key: string): Promise<number>;
   publish(channel: string, message: string): Promise<number>;
   /** A Lua script, routed (on a cluster) by its first key; every key must share that key's slot. */
   eval(script: string, options: { keys: string[]; arguments: (string | Buffer)[] }): Promise<unknown>;

@@ -1,4 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
+import type { ScopedKey } from "../../engine/access.ts";
+import { FULL_ACCESS, type Principal } from "./principal.ts";
 
 export type AuthOutcome = "allowed" | "missing" | "invalid";
 
@@ -11,9 +13,13 @@ const sha256 = (value: string): Buffer => Buffer.from(Bun.SHA256.hash(value).buf
  */
 export class ApiKeyVerifier {
   private readonly digests: readonly Buffer[];
+  /** What each digest's key may do, in the same order. */
+  private readonly principals: readonly Principal[];
 
-  constructor(keys: readonly string[]) {
-    this.digests = keys.map(sha256);
+  /** `keys` have full access; `scoped` keys only their scopes (and namespace). */
+  constructor(keys: readonly string[], scoped: readonly ScopedKey[] = []) {
+    this.digests = [...keys.map(sha256), ...scoped.map(({ key }) => sha256(key))];
+    this.principals = [...keys.map(() => FULL_ACCESS), ...scoped.map(({ scopes, namespace }) => ({ scopes: new Set(scopes), namespace }))];
   }
 
   /** With no key configured (development mode) every request is allowed. */
@@ -23,9 +29,17 @@ export class ApiKeyVerifier {
 
   /** Visits every configured key whatever matches, so the time taken says nothing about which. */
   matches(presented: string): boolean {
+    return this.identify(presented) !== null;
+  }
+
+  /** What a presented key may do, or null when it is not a configured key; constant time as matches(). */
+  identify(presented: string): Principal | null {
     const digest = sha256(presented);
-    let found = false;
-    for (const known of this.digests) found = ApiKeyVerifier.digestsEqual(digest, known) || found;
+    let found: Principal | null = null;
+    for (let i = 0; i < this.digests.length; i++) {
+      // A key listed twice (full and scoped) keeps the first, wider, access.
+      if (ApiKeyVerifier.digestsEqual(digest, this.digests[i]!) && found === null) found = this.principals[i]!;
+    }
     return found;
   }
 

@@ -1,9 +1,28 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { OPERATION_PATTERN } from "../../engine/key.ts";
+import { MAX_TAGS, NAMESPACE_PATTERN, OPERATION_PATTERN, TAG_PATTERN } from "../../engine/key.ts";
+import type { CacheMode } from "../../engine/mode.ts";
 
 const MAX_TTL_SECONDS = 365 * 86_400;
 
+export const Namespace = Type.String({
+  pattern: NAMESPACE_PATTERN,
+  description: "Entries of different namespaces never meet (A-Z a-z 0-9 _ . -, at most 64). A key bound to a namespace (SCOPED_API_KEYS) always lands in its own; naming another is refused with 403",
+});
+
+export const CacheModeSchema = Type.Union(
+  [Type.Literal("read_write"), Type.Literal("read_only"), Type.Literal("write_only"), Type.Literal("off")],
+  {
+    description:
+      "Narrows what this request may do under CACHE_MODE, never widens it: read_only (look up, store nothing), write_only (always a miss, answers stored), off. The effective mode is the intersection with the operator's",
+  },
+);
+
+/** Fails to compile if the schema and the engine ever name different modes. */
+const sameModes: [Static<typeof CacheModeSchema>, CacheMode] extends [CacheMode, Static<typeof CacheModeSchema>] ? true : never = true;
+void sameModes;
+
 const RequestFields = {
+  namespace: Type.Optional(Namespace),
   operation: Type.String({ pattern: OPERATION_PATTERN, description: "What the LLM was asked to do, e.g. summarize (A-Z a-z 0-9 _ . -, at most 64)" }),
   text: Type.String({ description: "The input text; only its SHA-256 digest enters the key" }),
   // Checked by the cache service, not here: the framework would coerce a number, string or
@@ -36,6 +55,7 @@ export const MAX_STALE_SECONDS = 30 * 86_400;
 export const LookupRequest = Type.Object(
   {
     ...RequestFields,
+    cache_mode: Type.Optional(CacheModeSchema),
     max_stale_seconds: Type.Optional(
       Type.Integer({
         minimum: 0,
@@ -59,7 +79,7 @@ export type LookupRequest = Static<typeof LookupRequest>;
 
 const Tier = Type.Union([Type.Literal("memory"), Type.Literal("redis")]);
 const TierList = Type.Array(Tier, { description: "Tiers that now hold (or held) the entry" });
-const Key = Type.String({ description: "The cache key: {prefix}:op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}]" });
+const Key = Type.String({ description: "The cache key: {prefix}:[ns:{namespace}|]op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}]" });
 
 export const LookupHit = Type.Object(
   {
@@ -80,6 +100,7 @@ export const LookupMiss = Type.Object(
     key: Key,
     lease: Type.Optional(lease()),
     pending: Type.Optional(Type.Literal(true, { description: "The wait ended while another caller still computes the answer" })),
+    mode: Type.Optional({ ...CacheModeSchema, description: "Present when the effective cache mode (write_only or off) does not read: the cache was not consulted" }),
   },
   { $id: "LookupMiss" },
 );
@@ -95,6 +116,13 @@ export const StoreRequest = Type.Object(
       Type.Integer({ minimum: 0, maximum: MAX_STALE_SECONDS, description: "Keep the entry this long past its TTL for callers that accept stale answers (default: the operation's stale window, CACHE_STALE_SECONDS)" }),
     ),
     lease_token: Type.Optional(leaseToken("Stores only while this lease holds (409 lease_conflict otherwise: it expired, was taken over, or the entry was deleted or invalidated meanwhile)")),
+    tags: Type.Optional(
+      Type.Array(Type.String({ pattern: TAG_PATTERN }), {
+        maxItems: MAX_TAGS,
+        description: `Names under which the entry can be invalidated together (POST /internal/cache/invalidate?tag=doc:42): at most ${MAX_TAGS}, each 1 to 128 characters of A-Z a-z 0-9 _ . : / = @ + -`,
+      }),
+    ),
+    cache_mode: Type.Optional(CacheModeSchema),
   },
   { $id: "StoreRequest" },
 );
@@ -113,6 +141,20 @@ export const StoreResponse = Type.Object(
   { $id: "StoreResponse" },
 );
 export type StoreResponse = Static<typeof StoreResponse>;
+
+export const StoreSkipped = Type.Object(
+  {
+    key: Key,
+    stored: Type.Literal(false, { description: "Nothing was written: the effective cache mode does not write" }),
+    mode: CacheModeSchema,
+    tiers: Type.Array(Tier, { maxItems: 0, description: "Empty: no tier was written" }),
+  },
+  { $id: "StoreSkipped", description: "200 when the effective cache mode (read_only or off) writes nothing" },
+);
+
+export const EntryQuery = Type.Object({
+  namespace: Type.Optional({ ...Namespace, description: "The key must belong to this namespace (422 otherwise); a namespace-bound API key is held to its own" }),
+});
 
 export const EntryParams = Type.Object({ key: Type.String({ minLength: 1, maxLength: 512 }) });
 
@@ -178,3 +220,4 @@ export const ENTRY_EXAMPLE = { key: EXAMPLE_KEY, response: EXAMPLE_RESPONSE, tie
 export const DELETE_EXAMPLE = { deleted: true, tiers: ["memory", "redis"], complete: true } satisfies DeleteResponse;
 export const RELEASE_EXAMPLE = { key: EXAMPLE_KEY, lease_token: "r3f9c1d2e4b5a6978812345678abcdef", cacheable: false, hit_for_miss_seconds: 60 } satisfies ReleaseLeaseRequest;
 export const RENEW_EXAMPLE = { key: EXAMPLE_KEY, lease_token: "r3f9c1d2e4b5a6978812345678abcdef", ttl_ms: 30000 } satisfies RenewLeaseRequest;
+export const STORE_SKIPPED_EXAMPLE = { key: EXAMPLE_KEY, stored: false, mode: "read_only", tiers: [] } satisfies Static<typeof StoreSkipped>;

@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import type { authPlugin } from "../auth/plugin.ts";
+import type { AccessControl, authPlugin } from "../auth/plugin.ts";
 import { CACHE_STATUS_HIT, CACHE_STATUS_MISS, CACHE_STATUS_STORED } from "../cache-status.ts";
 import { documented } from "../docs/operation.ts";
 import { ErrorResponse } from "../error-model.ts";
@@ -8,6 +8,7 @@ import {
   DeleteResponse,
   ENTRY_EXAMPLE,
   EntryParams,
+  EntryQuery,
   EntryResponse,
   LOOKUP_EXAMPLE,
   LOOKUP_HIT_EXAMPLE,
@@ -21,10 +22,13 @@ import {
   RenewLeaseResponse,
   STORE_EXAMPLE,
   STORE_RESPONSE_EXAMPLE,
+  STORE_SKIPPED_EXAMPLE,
   StoreRequest,
   StoreResponse,
+  StoreSkipped,
 } from "./model.ts";
-import { LeaseConflictError } from "../../engine/errors.ts";
+import { InvalidInputError, LeaseConflictError } from "../../engine/errors.ts";
+import { modeReads, modeWrites, narrowMode, type CacheMode } from "../../engine/mode.ts";
 import type { LookupResult, ResponseCache } from "../../engine/service.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -45,9 +49,9 @@ const roundMs = (seconds: number): number => Math.round(seconds * 1000) / 1000;
  * instead of parsing and re-serialising the response on every hit. The shape is still the
  * LookupResponse schema, which the tests check.
  */
-function lookupAnswer(result: LookupResult): Response {
+function lookupAnswer(result: LookupResult, bypassedBy?: CacheMode): Response {
   if (!result.hit) {
-    let extra = "";
+    let extra = bypassedBy === undefined ? "" : `,"mode":"${bypassedBy}"`;
     if (result.lease !== undefined) extra = `,"lease":{"token":"${result.lease.token}","ttl_ms":${result.lease.ttlMs}}`;
     else if (result.pending === true) extra = `,"pending":true`;
     return new Response(`{"hit":false,"key":${JSON.stringify(result.key)}${extra}}`, { headers: MISS_HEADERS });
@@ -66,22 +70,37 @@ function lookupAnswer(result: LookupResult): Response {
 
 const tags = ["Data plane"];
 // 503: the body would pass MAX_INFLIGHT_BODY_BYTES (busy), or, on store, nothing could store the value.
-const errors = { 400: ErrorResponse, 401: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 503: ErrorResponse } as const;
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 503: ErrorResponse } as const;
 
 /** The REST data plane: apps in any language look up and store LLM responses here. */
-export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof authPlugin>) =>
-  new Elysia({ name: "cache-data-plane", prefix: "/cache" })
+export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof authPlugin>, access: AccessControl) => {
+  /** A key named by the caller must lie in the namespace it may reach, or names. */
+  const checkKeyNamespace = (request: Request, key: string, named?: string): void => {
+    const namespace = access.namespaceFor(request, named);
+    if (namespace === undefined || cache.keys.namespaceOf(key) === namespace) return;
+    if (access.boundNamespace(request) !== null) access.refuseOutside(request);
+    throw new InvalidInputError("key", `the key is not in namespace '${namespace}'`);
+  };
+  return new Elysia({ name: "cache-data-plane", prefix: "/cache" })
     .use(auth)
     .post(
       "/lookup",
-      async ({ body }) =>
-        lookupAnswer(
+      async ({ body, request }) => {
+        const namespace = access.namespaceFor(request, body.namespace);
+        // The body itself unless a bound key changed its namespace: no copy on the hot path.
+        const parts = namespace === body.namespace ? body : { ...body, namespace };
+        const mode = narrowMode(cache.mode, body.cache_mode);
+        // Not reading: a miss that never consults the cache (the key is still built and checked).
+        if (!modeReads(mode)) return lookupAnswer({ hit: false, key: cache.keyFor(parts) }, mode);
+        return lookupAnswer(
           body.coalesce === undefined
-            ? await cache.lookup(body, body.max_stale_seconds)
-            : await cache.lookupCoalesced(body, { waitMs: body.coalesce.wait_ms, leaseTtlMs: body.coalesce.lease_ttl_ms }, body.max_stale_seconds),
-        ),
+            ? await cache.lookup(parts, body.max_stale_seconds)
+            : await cache.lookupCoalesced(parts, { waitMs: body.coalesce.wait_ms, leaseTtlMs: body.coalesce.lease_ttl_ms }, body.max_stale_seconds),
+        );
+      },
       {
       auth: "required",
+      scope: "data",
       body: LookupRequest,
       response: { 200: LookupResponse, ...errors },
       detail: documented({
@@ -97,8 +116,11 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
     )
     .post(
       "/store",
-      async ({ body, set }) => {
-        const stored = await cache.store({ ...body, ttlSeconds: body.ttl_seconds, staleSeconds: body.stale_seconds, leaseToken: body.lease_token });
+      async ({ body, set, request }) => {
+        const request_ = { ...body, namespace: access.namespaceFor(request, body.namespace) };
+        const mode = narrowMode(cache.mode, body.cache_mode);
+        if (!modeWrites(mode)) return { key: cache.keyFor(request_), stored: false as const, mode, tiers: [] };
+        const stored = await cache.store({ ...request_, ttlSeconds: body.ttl_seconds, staleSeconds: body.stale_seconds, leaseToken: body.lease_token, tags: body.tags });
         set.status = 201;
         set.headers["cache-status"] = CACHE_STATUS_STORED;
         return {
@@ -113,16 +135,18 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
       },
       {
         auth: "required",
+        scope: "data",
         body: StoreRequest,
-        response: { 201: StoreResponse, ...errors, 409: ErrorResponse },
+        response: { 200: StoreSkipped, 201: StoreResponse, ...errors, 409: ErrorResponse },
         detail: documented({
           operationId: "cacheStore",
           tags,
           summary: "Store a response",
           description:
-            "Writes the memory tier and Redis (compressed above the threshold). With Redis down the entry lives in memory only, and `tiers` says so. With `lease_token` it is written only while that lease holds: 409 `lease_conflict` when it expired and was taken over, or the key was deleted or invalidated while it was out; 503 when the lease lives in a Redis that cannot be reached (retry).",
+            "Writes the memory tier and Redis (compressed above the threshold). With Redis down the entry lives in memory only, and `tiers` says so. `tags` are recorded in a shared index so `POST /internal/cache/invalidate?tag=` removes every entry carrying one. When the effective cache mode does not write (CACHE_MODE or `cache_mode` read_only or off) nothing is stored: 200 with `stored: false`. With `lease_token` it is written only while that lease holds: 409 `lease_conflict` when it expired and was taken over, or the key was deleted or invalidated while it was out; 503 when the lease lives in a Redis that cannot be reached (retry).",
           requestExample: STORE_EXAMPLE,
           responses: {
+            200: { description: "Not stored: the effective cache mode does not write", example: STORE_SKIPPED_EXAMPLE },
             201: { description: "Stored; `tiers` names where", example: STORE_RESPONSE_EXAMPLE, headers: ["Cache-Status"] },
             503: {
               description: "Too many request bodies in flight (`busy`, retry after Retry-After), or neither tier could store the value (`not_stored`)",
@@ -135,7 +159,8 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
     )
     .get(
       "/entries/:key",
-      async ({ params: { key } }) => {
+      async ({ params: { key }, query, request }) => {
+        checkKeyNamespace(request, key, query.namespace);
         const entry = await cache.getEntry(key);
         if (entry === null) return new Response(JSON.stringify({ error: "not_found", detail: "no cache entry with this key" }), { status: 404, headers: NOT_FOUND_HEADERS });
         const ttl = entry.ttlSeconds === null ? "null" : String(roundMs(entry.ttlSeconds));
@@ -143,8 +168,10 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
       },
       {
         auth: "required",
+        scope: "data",
         params: EntryParams,
-        response: { 200: EntryResponse, 404: ErrorResponse, 401: ErrorResponse, 422: ErrorResponse },
+        query: EntryQuery,
+        response: { 200: EntryResponse, 404: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 422: ErrorResponse },
         detail: documented({
           operationId: "getCacheEntry",
           tags,
@@ -158,31 +185,37 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
     )
     .delete(
       "/entries/:key",
-      async ({ params: { key } }) => {
+      async ({ params: { key }, query, request }) => {
+        checkKeyNamespace(request, key, query.namespace);
         const { deleted, tiers, complete } = await cache.deleteEntry(key);
         return { deleted, tiers, complete };
       },
       {
         auth: "required",
+        scope: "invalidate",
         params: EntryParams,
-        response: { 200: DeleteResponse, 401: ErrorResponse, 422: ErrorResponse },
+        query: EntryQuery,
+        response: { 200: DeleteResponse, 401: ErrorResponse, 403: ErrorResponse, 422: ErrorResponse },
         detail: documented({
           operationId: "deleteCacheEntry",
           tags,
           summary: "Delete one entry from both tiers",
+          description: "Needs the invalidate scope (SCOPED_API_KEYS).",
           responses: { 200: { description: "`complete: false` when Redis could not be reached, so its copy may remain", example: DELETE_EXAMPLE } },
         }),
       },
     )
     .post(
       "/lease/release",
-      async ({ body }) => {
+      async ({ body, request }) => {
+        checkKeyNamespace(request, body.key);
         const hitForMissMs = body.cacheable === false ? (body.hit_for_miss_seconds ?? cache.leasePolicy.hitForMissMs / 1000) * 1000 : 0;
         if (!(await cache.releaseLease(body.key, body.lease_token, hitForMissMs))) throw new LeaseConflictError("this lease is not held: it expired, was taken over, used, or voided");
         return { released: true as const };
       },
       {
         auth: "required",
+        scope: "data",
         body: ReleaseLeaseRequest,
         response: { 200: ReleaseLeaseResponse, ...errors, 409: ErrorResponse },
         detail: documented({
@@ -198,13 +231,15 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
     )
     .post(
       "/lease/renew",
-      async ({ body }) => {
+      async ({ body, request }) => {
+        checkKeyNamespace(request, body.key);
         const ttlMs = body.ttl_ms ?? cache.leasePolicy.defaultTtlMs;
         if (!(await cache.renewLease(body.key, body.lease_token, ttlMs))) throw new LeaseConflictError("this lease is not held: it expired, was taken over, used, or voided");
         return { renewed: true as const, ttl_ms: ttlMs };
       },
       {
         auth: "required",
+        scope: "data",
         body: RenewLeaseRequest,
         response: { 200: RenewLeaseResponse, ...errors, 409: ErrorResponse },
         detail: documented({
@@ -216,3 +251,4 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
         }),
       },
     );
+};

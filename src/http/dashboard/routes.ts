@@ -46,7 +46,8 @@ export const dashboardController = (dashboard: DashboardService, auth: ReturnTyp
     .get(`${DASHBOARD_PATH}/uplot.css`, ({ request }) => styles(request), { detail: { hide: true } })
     .get(`${DASHBOARD_PATH}/data`, () => dashboard.data(), {
       auth: "required",
-      response: { 200: DashboardData, 401: ErrorResponse },
+      scope: "read",
+      response: { 200: DashboardData, 401: ErrorResponse, 403: ErrorResponse },
       detail: documented({
         operationId: "getDashboardData",
         tags: ["Dashboard"],

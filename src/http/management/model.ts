@@ -1,4 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
+import { NAMESPACE_PATTERN, TAG_PATTERN } from "../../engine/key.ts";
 import type { RedisHealth } from "../../engine/redis/shared-tier.ts";
 
 /** Redis's state, as /ready, /internal/cache/status and /metrics all name it. */
@@ -87,12 +88,32 @@ export const CacheStatusResponse = Type.Object(
 );
 export type CacheStatusResponse = Static<typeof CacheStatusResponse>;
 
+const QueryFlag = (description: string) =>
+  Type.Optional(Type.Union([Type.Literal("true"), Type.Literal("false")], { default: "false", description }));
+
 export const InvalidateQuery = Type.Object({
   pattern: Type.Optional(Type.String({ default: "", maxLength: 256, description: "Glob over cache keys, matched as {prefix}:*{pattern}*; empty = every cache key" })),
   operation_context: Type.Optional(
     Type.String({ default: "api_endpoint", minLength: 1, maxLength: 128, pattern: "^[\\x20-\\x7E]+$", description: "Who or what asked, for the invalidation log" }),
   ),
+  tag: Type.Optional(
+    Type.String({
+      pattern: TAG_PATTERN,
+      description: "Only entries stored with this tag (from the shared tag index: proportional to the tag's entries, never a scan); combined with pattern or namespace, only those of its entries that also match. Recorded in the statistics with type tag",
+    }),
+  ),
+  namespace: Type.Optional(
+    Type.String({
+      pattern: NAMESPACE_PATTERN,
+      description: "Only entries of this namespace, matched as {prefix}:*ns:{namespace}|*{pattern}*. A namespace-bound API key is always held to its own. Recorded with type namespace",
+    }),
+  ),
+  dry_run: QueryFlag("true: count what would be removed (would_remove, per tier) and remove nothing; not recorded in the statistics"),
+  soft: QueryFlag(
+    "true: mark matching entries stale instead of removing them; callers that accept stale answers (max_stale_seconds, max-stale, stale-if-error) keep being served until fresh answers replace them. Recorded with type {type}_soft",
+  ),
 });
+export type InvalidateQuery = Static<typeof InvalidateQuery>;
 
 export const InvalidateResponse = Type.Object(
   {
@@ -104,6 +125,16 @@ export const InvalidateResponse = Type.Object(
       description: "unavailable: Redis could not be reached, so only the memory tier was invalidated",
     }),
     duration_seconds: Type.Number({ description: "How long the invalidation took (seconds)" }),
+    tag: Type.Optional(Type.String({ description: "The tag invalidated, when one was given" })),
+    namespace: Type.Optional(Type.String({ description: "The namespace the invalidation was held to, when any" })),
+    dry_run: Type.Optional(Type.Literal(true, { description: "A dry run: nothing was removed; the *_removed counts are 0" })),
+    would_remove: Type.Optional(Type.Integer({ description: "Dry run: the keys a real run would remove now (a key in both tiers counts once)" })),
+    memory_would_remove: Type.Optional(Type.Integer({ description: "Dry run: memory-tier entries a real run would remove" })),
+    redis_would_remove: Type.Optional(Type.Integer({ description: "Dry run: Redis keys a real run would remove" })),
+    soft: Type.Optional(Type.Literal(true, { description: "A soft purge: entries were marked stale, none removed; the *_removed counts are 0" })),
+    keys_marked_stale: Type.Optional(Type.Integer({ description: "Soft purge: entries marked stale (a key in both tiers counts once)" })),
+    memory_keys_marked_stale: Type.Optional(Type.Integer()),
+    redis_keys_marked_stale: Type.Optional(Type.Integer()),
   },
   { $id: "InvalidateResponse" },
 );

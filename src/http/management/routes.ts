@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import type { authPlugin } from "../auth/plugin.ts";
+import type { AccessControl, authPlugin } from "../auth/plugin.ts";
 import { documented } from "../docs/operation.ts";
 import { ErrorResponse, errorResponse } from "../error-model.ts";
 import {
@@ -20,12 +20,13 @@ import type { ManagementService } from "./service.ts";
 const tags = ["Cache management"];
 
 /** The five documented endpoints under /internal/cache, with the reference's auth modes. */
-export const managementController = (management: ManagementService, auth: ReturnType<typeof authPlugin>) =>
+export const managementController = (management: ManagementService, auth: ReturnType<typeof authPlugin>, access: AccessControl) =>
   new Elysia({ name: "cache-management", prefix: "/internal/cache" })
     .use(auth)
     .get("/status", () => management.status(), {
       auth: "optional",
-      response: { 200: CacheStatusResponse, 401: ErrorResponse },
+      scope: "read",
+      response: { 200: CacheStatusResponse, 401: ErrorResponse, 403: ErrorResponse },
       detail: documented({
         operationId: "getCacheStatus",
         tags,
@@ -36,23 +37,32 @@ export const managementController = (management: ManagementService, auth: Return
     })
     .post(
       "/invalidate",
-      ({ query: { pattern = "", operation_context = "api_endpoint" } }) => management.invalidate(pattern, operation_context),
+      ({ query: { pattern = "", operation_context = "api_endpoint", tag, namespace, dry_run, soft }, request }) =>
+        management.invalidate(pattern, operation_context, {
+          tag,
+          namespace: access.namespaceFor(request, namespace),
+          dryRun: dry_run === "true",
+          soft: soft === "true",
+        }),
       {
         auth: "required",
+        scope: "invalidate",
         query: InvalidateQuery,
-        response: { 200: InvalidateResponse, 401: ErrorResponse, 422: ErrorResponse },
+        response: { 200: InvalidateResponse, 401: ErrorResponse, 403: ErrorResponse, 422: ErrorResponse },
         detail: documented({
           operationId: "invalidateCache",
           tags,
-          summary: "Invalidate cache entries matching a glob pattern",
-          description: "Removes keys matching `{prefix}:*{pattern}*` from both tiers (SCAN + UNLINK on Redis). An empty pattern removes every cache key; keys outside the prefix are never touched.",
+          summary: "Invalidate cache entries matching a glob pattern, a tag or a namespace",
+          description:
+            "Removes keys matching `{prefix}:*{pattern}*` from both tiers (SCAN + UNLINK on Redis). An empty pattern removes every cache key; keys outside the prefix are never touched. `tag=` removes the entries stored with that tag (read from the shared tag index, never a scan), on every sidecar; `namespace=` holds it to one namespace; `dry_run=true` counts what would go and removes nothing; `soft=true` marks entries stale instead of removing them. Needs the invalidate scope.",
           responses: { 200: { description: "What was removed from each tier", example: INVALIDATE_EXAMPLE } },
         }),
       },
     )
     .get("/invalidation-stats", () => management.invalidationStats(), {
       auth: "optional",
-      response: { 200: InvalidationStatsResponse, 401: ErrorResponse },
+      scope: "read",
+      response: { 200: InvalidationStatsResponse, 401: ErrorResponse, 403: ErrorResponse },
       detail: documented({
         operationId: "getInvalidationStats",
         tags,
@@ -63,7 +73,8 @@ export const managementController = (management: ManagementService, auth: Return
     })
     .get("/invalidation-recommendations", () => management.recommendations(), {
       auth: "optional",
-      response: { 200: RecommendationsResponse, 401: ErrorResponse },
+      scope: "read",
+      response: { 200: RecommendationsResponse, 401: ErrorResponse, 403: ErrorResponse },
       detail: documented({
         operationId: "getInvalidationRecommendations",
         tags,
@@ -83,7 +94,8 @@ export const managementController = (management: ManagementService, auth: Return
       },
       {
         auth: "optional",
-        response: { 200: CachePerformanceResponse, 401: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
+        scope: "read",
+        response: { 200: CachePerformanceResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
         detail: documented({
           operationId: "getCachePerformanceMetrics",
           tags,

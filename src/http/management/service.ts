@@ -1,6 +1,7 @@
 import { errorMessage } from "../../engine/errors.ts";
 import type { ResponseCache } from "../../engine/service.ts";
 import type { Logger } from "../../logging/logger.ts";
+import type { InvalidationScope } from "../../engine/service.ts";
 import type { Finding, InvalidationSummary } from "../../monitor/invalidations.ts";
 import type { MemoryReport } from "../../monitor/memory-samples.ts";
 import type {
@@ -80,16 +81,36 @@ export class ManagementService {
     }
   }
 
-  async invalidate(pattern: string, operationContext: string): Promise<InvalidateResponse> {
-    const result = await this.cache.invalidate(pattern, operationContext);
-    return {
-      message: `Cache invalidated for pattern: ${pattern}`,
-      keys_removed: result.keysRemoved,
-      memory_keys_removed: result.memoryKeysRemoved,
-      redis_keys_removed: result.redisKeysRemoved,
+  /** The documented answer for a pattern; the same fields, and more, for tags, namespaces, dry runs and soft purges. */
+  async invalidate(pattern: string, operationContext: string, scope: InvalidationScope = {}): Promise<InvalidateResponse> {
+    const result = await this.cache.invalidate(pattern, operationContext, scope);
+    const removed = !result.dryRun && !result.soft;
+    const what = [scope.tag === undefined ? null : `tag: ${scope.tag}`, scope.namespace === undefined ? null : `namespace: ${scope.namespace}`, scope.tag === undefined || pattern !== "" ? `pattern: ${pattern}` : null]
+      .filter((part) => part !== null)
+      .join(", ");
+    const verb = result.dryRun ? "Dry run, nothing removed" : result.soft ? "Cache entries marked stale" : "Cache invalidated";
+    const answer: InvalidateResponse = {
+      message: `${verb} for ${what}`,
+      keys_removed: removed ? result.keysRemoved : 0,
+      memory_keys_removed: removed ? result.memoryKeysRemoved : 0,
+      redis_keys_removed: removed ? result.redisKeysRemoved : 0,
       redis: result.redis,
       duration_seconds: result.durationSeconds,
     };
+    if (scope.tag !== undefined) answer.tag = scope.tag;
+    if (scope.namespace !== undefined) answer.namespace = scope.namespace;
+    if (result.dryRun) {
+      answer.dry_run = true;
+      answer.would_remove = result.keysRemoved;
+      answer.memory_would_remove = result.memoryKeysRemoved;
+      answer.redis_would_remove = result.redisKeysRemoved;
+    } else if (result.soft) {
+      answer.soft = true;
+      answer.keys_marked_stale = result.keysRemoved;
+      answer.memory_keys_marked_stale = result.memoryKeysRemoved;
+      answer.redis_keys_marked_stale = result.redisKeysRemoved;
+    }
+    return answer;
   }
 
   /** `{}` on an internal error, as documented. */

@@ -62,7 +62,7 @@ export function renderPrometheus({ cache, monitor, instanceId, version, proxy, h
   metric("ai_cache_compression_saved_bytes_total", "counter", "Bytes saved by compression.");
   lines.push(`ai_cache_compression_saved_bytes_total{${id}} ${series.compression.bytesSaved}`);
 
-  metric("ai_cache_invalidations_total", "counter", "Pattern invalidations.");
+  metric("ai_cache_invalidations_total", "counter", "Invalidations by pattern, namespace or tag (soft purges included, dry runs not).");
   lines.push(`ai_cache_invalidations_total{${id}} ${monitor.invalidations.total}`);
   metric("ai_cache_invalidated_keys_total", "counter", "Keys removed by invalidations.");
   lines.push(`ai_cache_invalidated_keys_total{${id}} ${monitor.invalidations.totalKeys}`);

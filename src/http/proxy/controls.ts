@@ -1,7 +1,11 @@
+import { MAX_TAGS, NAMESPACE_PATTERN } from "../../engine/key.ts";
+import { isCacheMode, type CacheMode } from "../../engine/mode.ts";
+import { tagsProblem } from "../../engine/tags.ts";
+
 /**
  * What a caller asks of the cache, per request, in headers the proxy reads and never
  * forwards: `Cache-Control` (no-cache, no-store, max-age=N, only-if-cached, max-stale[=N],
- * stale-if-error=N), `X-Cache-TTL` and `X-Cache-Namespace`.
+ * stale-if-error=N), `X-Cache-TTL`, `X-Cache-Namespace`, `X-Cache-Tags` and `X-Cache-Mode`.
  */
 export interface RequestControls {
   /** False for no-cache: skip the read, still store the fresh answer. */
@@ -20,6 +24,10 @@ export interface RequestControls {
   readonly maxStaleSeconds: number | null;
   /** stale-if-error=N: after an upstream failure, a stale entry at most N seconds past its TTL answers; null: the setting. */
   readonly staleIfErrorSeconds: number | null;
+  /** X-Cache-Tags: names under which the stored answer can be invalidated together. */
+  readonly tags: readonly string[];
+  /** X-Cache-Mode: narrows CACHE_MODE for this request; undefined: the operator's mode. */
+  readonly mode: CacheMode | undefined;
 }
 
 /** A control header the proxy cannot honour: answered 400, naming the header. */
@@ -34,10 +42,10 @@ export class ControlHeaderError extends Error {
 }
 
 /** Request headers that speak to the cache, never to the upstream. */
-export const CONTROL_HEADERS = ["cache-control", "pragma", "x-cache-ttl", "x-cache-namespace"] as const;
+export const CONTROL_HEADERS = ["cache-control", "pragma", "x-cache-ttl", "x-cache-namespace", "x-cache-tags", "x-cache-mode"] as const;
 
 const MAX_TTL_SECONDS = 365 * 86_400;
-const NAMESPACE = /^[A-Za-z0-9_.:-]{1,64}$/;
+const NAMESPACE = new RegExp(NAMESPACE_PATTERN);
 
 export const DEFAULT_CONTROLS: RequestControls = {
   read: true,
@@ -48,6 +56,8 @@ export const DEFAULT_CONTROLS: RequestControls = {
   namespace: "",
   maxStaleSeconds: null,
   staleIfErrorSeconds: null,
+  tags: [],
+  mode: undefined,
 };
 
 /** A bare max-stale accepts any staleness (RFC 9111 5.2.1.2): as far as a stale window can reach. */
@@ -63,8 +73,10 @@ export function readControls(headers: Headers): RequestControls {
   const cacheControl = headers.get("cache-control");
   const ttl = headers.get("x-cache-ttl");
   const namespace = headers.get("x-cache-namespace");
+  const tagList = headers.get("x-cache-tags");
+  const mode = headers.get("x-cache-mode");
   // Most requests carry none of them.
-  if (cacheControl === null && ttl === null && namespace === null && headers.get("pragma") === null) return DEFAULT_CONTROLS;
+  if (cacheControl === null && ttl === null && namespace === null && tagList === null && mode === null && headers.get("pragma") === null) return DEFAULT_CONTROLS;
   let read = true;
   let store = true;
   let maxAgeSeconds: number | null = null;
@@ -94,7 +106,12 @@ export function readControls(headers: Headers): RequestControls {
     ttlSeconds = Number(trimmed);
   }
   if (namespace !== null && !NAMESPACE.test(namespace.trim())) {
-    throw new ControlHeaderError("X-Cache-Namespace", "expected 1 to 64 characters of A-Z a-z 0-9 _ . : -");
+    throw new ControlHeaderError("X-Cache-Namespace", "expected 1 to 64 characters of A-Z a-z 0-9 _ . -");
   }
-  return { read, store, maxAgeSeconds, onlyIfCached, ttlSeconds, namespace: namespace?.trim() ?? "", maxStaleSeconds, staleIfErrorSeconds };
+  const tags = tagList === null ? [] : [...new Set(tagList.split(",").map((tag) => tag.trim()))];
+  const problem = tagsProblem(tags);
+  if (problem !== null) throw new ControlHeaderError("X-Cache-Tags", `${problem} (a comma-separated list of at most ${MAX_TAGS})`);
+  const trimmedMode = mode?.trim().toLowerCase();
+  if (trimmedMode !== undefined && !isCacheMode(trimmedMode)) throw new ControlHeaderError("X-Cache-Mode", "expected read_write, read_only, write_only or off");
+  return { read, store, maxAgeSeconds, onlyIfCached, ttlSeconds, namespace: namespace?.trim() ?? "", maxStaleSeconds, staleIfErrorSeconds, tags, mode: trimmedMode };
 }

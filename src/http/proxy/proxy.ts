@@ -1,5 +1,7 @@
 import type { Server } from "bun";
 import { canonicalJson } from "../../engine/key.ts";
+import { modeReads, modeWrites, narrowMode } from "../../engine/mode.ts";
+import { allows, ForbiddenError, FULL_ACCESS, missingScope, namespaceFor, type Principal } from "../auth/principal.ts";
 import { LeaseConflictError } from "../../engine/errors.ts";
 import { tokenScope } from "../../engine/leases/lease-store.ts";
 import type { FlightEntry } from "../../engine/leases/flight-log.ts";
@@ -114,24 +116,29 @@ export class CachingProxy {
     // LLM answers take longer than the server's idle timeout; the proxy bounds them itself.
     server?.timeout(request, 0);
     const protocol = route.upstream.protocol;
+    let principal: Principal = FULL_ACCESS;
     if (!this.options.verifier.open) {
       const presented = request.headers.get(PROXY_KEY_HEADER)?.trim() || null;
-      const outcome = this.options.verifier.check(presented, true);
-      if (outcome !== "allowed") {
+      const found = presented === null ? null : this.options.verifier.identify(presented);
+      if (found === null) {
         const message =
-          outcome === "missing" ? `this sidecar requires its API key in the ${PROXY_KEY_HEADER} header (Authorization and x-api-key go to the upstream)` : `the ${PROXY_KEY_HEADER} header does not hold a valid key for this sidecar`;
-        return refuse(request, protocol, 401, `sidecar_key_${outcome}`, message);
+          presented === null ? `this sidecar requires its API key in the ${PROXY_KEY_HEADER} header (Authorization and x-api-key go to the upstream)` : `the ${PROXY_KEY_HEADER} header does not hold a valid key for this sidecar`;
+        return refuse(request, protocol, 401, `sidecar_key_${presented === null ? "missing" : "invalid"}`, message);
       }
+      if (!allows(found, "data")) return refuse(request, protocol, 403, "sidecar_key_scope", missingScope("data").message);
+      principal = found;
     }
     if (route.endpoint === null) return this.passThrough(request, route);
 
     let controls: RequestControls;
     try {
-      controls = readControls(request.headers);
+      controls = this.effective(readControls(request.headers), principal);
     } catch (error) {
       if (error instanceof ControlHeaderError) return refuse(request, protocol, 400, "invalid_cache_header", error.message);
+      if (error instanceof ForbiddenError) return refuse(request, protocol, 403, "sidecar_key_namespace", error.message);
       throw error;
     }
+
     let body: Uint8Array;
     try {
       body = await readBodyBytes(request, this.options.bodyLimits);
@@ -149,6 +156,8 @@ export class CachingProxy {
     if (this.options.sampledRequests === "bypass" && !parsed.greedy && endpointRoute.endpoint !== "openai.embeddings") {
       return this.bypass(request, endpointRoute, body, "sampled", model, stream);
     }
+    // Neither read nor written (CACHE_MODE or X-Cache-Mode off): straight through, as a bypass.
+    if (controls.mode === "off") return this.bypass(request, endpointRoute, body, "mode_off", model, stream);
 
     const keyed: Keyed = {
       route: endpointRoute,
@@ -161,6 +170,27 @@ export class CachingProxy {
       headers: request.headers,
     };
     return this.answer(request, keyed);
+  }
+
+  /**
+   * The controls a request gets: the namespace of a bound key (naming another is refused), and
+   * the cache mode narrowed by X-Cache-Mode, applied as no-cache (not reading: no stale answers
+   * either) and no-store (not writing).
+   */
+  private effective(controls: RequestControls, principal: Principal): RequestControls {
+    const namespace = namespaceFor(principal, controls.namespace === "" ? undefined : controls.namespace) ?? "";
+    const mode = narrowMode(this.options.cache.mode, controls.mode);
+    if (mode === "read_write" && namespace === controls.namespace) return controls;
+    const reads = modeReads(mode);
+    return {
+      ...controls,
+      namespace,
+      mode,
+      read: controls.read && reads,
+      store: controls.store && modeWrites(mode),
+      staleIfErrorSeconds: reads ? controls.staleIfErrorSeconds : 0,
+      maxStaleSeconds: reads ? controls.maxStaleSeconds : null,
+    };
   }
 
   private async answer(request: Request, keyed: Keyed): Promise<Response> {
@@ -402,7 +432,7 @@ export class CachingProxy {
       const bodyBytes = flight.body();
       let verdict: Verdict | null = null;
       let detail: string | null;
-      if (!controls.store) detail = "no-store";
+      if (!controls.store) detail = controls.mode === "read_only" ? "mode_read_only" : "no-store";
       else if (!candidate) detail = `status_${response.status}`;
       else if (bodyBytes === null) detail = "too_large";
       else {
@@ -441,7 +471,7 @@ export class CachingProxy {
     });
     const entry: ProxyEntry = { status: response.status, headers, stream: keyed.stream, model: verdict.model ?? keyed.model, usage: verdict.usage, body: UTF8.decode(bodyBytes) };
     try {
-      await this.options.cache.storeKey(keyed.key, keyed.route.endpoint, encodeEntry(entry), { ttlSeconds: keyed.controls.ttlSeconds ?? undefined, leaseToken: lease?.token });
+      await this.options.cache.storeKey(keyed.key, keyed.route.endpoint, encodeEntry(entry), { ttlSeconds: keyed.controls.ttlSeconds ?? undefined, leaseToken: lease?.token, tags: keyed.controls.tags });
       return true;
     } catch (error) {
       if (error instanceof LeaseConflictError) {
@@ -572,10 +602,10 @@ export class CachingProxy {
       upstream: route.upstream.baseUrl,
       query: route.query === "" ? undefined : route.query,
       tenant: this.options.tenants.of(headers),
-      namespace: namespace === "" ? undefined : namespace,
       version: versionHeaders(headers),
     };
-    return this.options.cache.buildKey({ operation: route.endpoint, text: canonical, options });
+    // The namespace is the key's own segment, so namespace invalidation and scoped keys cover proxy entries.
+    return this.options.cache.buildKey({ namespace: namespace === "" ? null : namespace, operation: route.endpoint, text: canonical, options });
   }
 
   /**
