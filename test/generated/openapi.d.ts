@@ -68,7 +68,7 @@ export interface paths {
         put?: never;
         /**
          * Store a response
-         * @description Writes the memory tier and Redis (compressed above the threshold). With Redis down the entry lives in memory only, and `tiers` says so. With `lease_token` it is written only while that lease holds: 409 `lease_conflict` when it expired and was taken over, or the key was deleted or invalidated while it was out; 503 when the lease lives in a Redis that cannot be reached (retry).
+         * @description Writes the memory tier and Redis (compressed above the threshold). With Redis down the entry lives in memory only, and `tiers` says so. `tags` are recorded in a shared index so `POST /internal/cache/invalidate?tag=` removes every entry carrying one. When the effective cache mode does not write (CACHE_MODE or `cache_mode` read_only or off) nothing is stored: 200 with `stored: false`. With `lease_token` it is written only while that lease holds: 409 `lease_conflict` when it expired and was taken over, or the key was deleted or invalidated while it was out; 503 when the lease lives in a Redis that cannot be reached (retry).
          */
         post: operations["cacheStore"];
         delete?: never;
@@ -88,7 +88,10 @@ export interface paths {
         get: operations["getCacheEntry"];
         put?: never;
         post?: never;
-        /** Delete one entry from both tiers */
+        /**
+         * Delete one entry from both tiers
+         * @description Needs the invalidate scope (SCOPED_API_KEYS).
+         */
         delete: operations["deleteCacheEntry"];
         options?: never;
         head?: never;
@@ -162,8 +165,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Invalidate cache entries matching a glob pattern
-         * @description Removes keys matching `{prefix}:*{pattern}*` from both tiers (SCAN + UNLINK on Redis). An empty pattern removes every cache key; keys outside the prefix are never touched.
+         * Invalidate cache entries matching a glob pattern, a tag or a namespace
+         * @description Removes keys matching `{prefix}:*{pattern}*` from both tiers (SCAN + UNLINK on Redis). An empty pattern removes every cache key; keys outside the prefix are never touched. `tag=` removes the entries stored with that tag (read from the shared tag index, never a scan), on every sidecar; `namespace=` holds it to one namespace; `dry_run=true` counts what would go and removes nothing; `soft=true` marks entries stale instead of removing them. Needs the invalidate scope.
          */
         post: operations["invalidateCache"];
         delete?: never;
@@ -271,6 +274,8 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         LookupRequest: {
+            /** @description Entries of different namespaces never meet (A-Z a-z 0-9 _ . -, at most 64). A key bound to a namespace (SCOPED_API_KEYS) always lands in its own; naming another is refused with 403 */
+            namespace?: string;
             /** @description What the LLM was asked to do, e.g. summarize (A-Z a-z 0-9 _ . -, at most 64) */
             operation: string;
             /** @description The input text; only its SHA-256 digest enters the key */
@@ -279,6 +284,11 @@ export interface components {
             options?: unknown;
             /** @description Question for Q&A operations */
             question?: string | null;
+            /**
+             * @description Narrows what this request may do under CACHE_MODE, never widens it: read_only (look up, store nothing), write_only (always a miss, answers stored), off. The effective mode is the intersection with the operator's
+             * @enum {string}
+             */
+            cache_mode?: "read_write" | "read_only" | "write_only" | "off";
             /** @description Accept an entry up to this many seconds past its TTL (inside its stale window): stale-while-revalidate, or stale-if-error after the LLM failed */
             max_stale_seconds?: number;
             /** @description Single flight across the fleet: on a miss one caller gets a lease to compute the answer; the others wait for it */
@@ -292,7 +302,7 @@ export interface components {
         LookupHit: {
             /** @enum {boolean} */
             hit: true;
-            /** @description The cache key: {prefix}:op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
+            /** @description The cache key: {prefix}:[ns:{namespace}|]op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
             key: string;
             /** @description The cached response, as stored */
             response: unknown;
@@ -318,7 +328,7 @@ export interface components {
         LookupMiss: {
             /** @enum {boolean} */
             hit: false;
-            /** @description The cache key: {prefix}:op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
+            /** @description The cache key: {prefix}:[ns:{namespace}|]op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
             key: string;
             /** @description This caller computes the answer and stores it with lease_token; everyone else waits for it */
             lease?: {
@@ -332,8 +342,15 @@ export interface components {
              * @enum {boolean}
              */
             pending?: true;
+            /**
+             * @description Present when the effective cache mode (write_only or off) does not read: the cache was not consulted
+             * @enum {string}
+             */
+            mode?: "read_write" | "read_only" | "write_only" | "off";
         };
         StoreRequest: {
+            /** @description Entries of different namespaces never meet (A-Z a-z 0-9 _ . -, at most 64). A key bound to a namespace (SCOPED_API_KEYS) always lands in its own; naming another is refused with 403 */
+            namespace?: string;
             /** @description What the LLM was asked to do, e.g. summarize (A-Z a-z 0-9 _ . -, at most 64) */
             operation: string;
             /** @description The input text; only its SHA-256 digest enters the key */
@@ -352,9 +369,16 @@ export interface components {
             stale_seconds?: number;
             /** @description Stores only while this lease holds (409 lease_conflict otherwise: it expired, was taken over, or the entry was deleted or invalidated meanwhile) */
             lease_token?: string;
+            /** @description Names under which the entry can be invalidated together (POST /internal/cache/invalidate?tag=doc:42): at most 16, each 1 to 128 characters of A-Z a-z 0-9 _ . : / = @ + - */
+            tags?: string[];
+            /**
+             * @description Narrows what this request may do under CACHE_MODE, never widens it: read_only (look up, store nothing), write_only (always a miss, answers stored), off. The effective mode is the intersection with the operator's
+             * @enum {string}
+             */
+            cache_mode?: "read_write" | "read_only" | "write_only" | "off";
         };
         ReleaseLeaseRequest: {
-            /** @description The cache key: {prefix}:op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
+            /** @description The cache key: {prefix}:[ns:{namespace}|]op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
             key: string;
             /** @description The token a coalesced lookup handed to the one caller that computes the answer */
             lease_token: string;
@@ -364,7 +388,7 @@ export interface components {
             hit_for_miss_seconds?: number;
         };
         RenewLeaseRequest: {
-            /** @description The cache key: {prefix}:op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
+            /** @description The cache key: {prefix}:[ns:{namespace}|]op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
             key: string;
             /** @description The token a coalesced lookup handed to the one caller that computes the answer */
             lease_token: string;
@@ -699,6 +723,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -723,6 +749,34 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
+                    };
+                };
+            };
+            /** @description A valid API key without the scope this route needs (SCOPED_API_KEYS), or a namespace-bound key reaching outside its namespace; `scope` names what is missing */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "detail": "this API key lacks the 'invalidate' scope",
+                     *       "scope": "invalidate"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -747,6 +801,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -770,6 +826,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -794,6 +852,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -818,6 +878,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -854,6 +916,39 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Not stored: the effective cache mode does not write */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": "ai_cache:op:summarize|txt:6c3e5b2f0d1a4e8f9b7c2d5a1e3f4b6c|opts:0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d",
+                     *       "stored": false,
+                     *       "mode": "read_only",
+                     *       "tiers": []
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The cache key: {prefix}:[ns:{namespace}|]op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
+                        key: string;
+                        /**
+                         * @description Nothing was written: the effective cache mode does not write
+                         * @enum {boolean}
+                         */
+                        stored: false;
+                        /**
+                         * @description Narrows what this request may do under CACHE_MODE, never widens it: read_only (look up, store nothing), write_only (always a miss, answers stored), off. The effective mode is the intersection with the operator's
+                         * @enum {string}
+                         */
+                        mode: "read_write" | "read_only" | "write_only" | "off";
+                        /** @description Empty: no tier was written */
+                        tiers: ("memory" | "redis")[];
+                    };
+                };
+            };
             /** @description Stored; `tiers` names where */
             201: {
                 headers: {
@@ -877,7 +972,7 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
-                        /** @description The cache key: {prefix}:op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
+                        /** @description The cache key: {prefix}:[ns:{namespace}|]op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
                         key: string;
                         ttl_seconds: number;
                         /** @description How long the entry is kept past its TTL for callers that accept stale answers */
@@ -913,6 +1008,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -937,6 +1034,34 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
+                    };
+                };
+            };
+            /** @description A valid API key without the scope this route needs (SCOPED_API_KEYS), or a namespace-bound key reaching outside its namespace; `scope` names what is missing */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "detail": "this API key lacks the 'invalidate' scope",
+                     *       "scope": "invalidate"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -961,6 +1086,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -985,6 +1112,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1008,6 +1137,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1032,6 +1163,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1056,6 +1189,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1063,7 +1198,10 @@ export interface operations {
     };
     getCacheEntry: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The key must belong to this namespace (422 otherwise); a namespace-bound API key is held to its own */
+                namespace?: string;
+            };
             header?: {
                 /** @description Echoed on the answer and written in every log line of the request; generated when absent */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
@@ -1096,7 +1234,7 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
-                        /** @description The cache key: {prefix}:op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
+                        /** @description The cache key: {prefix}:[ns:{namespace}|]op:{operation}|txt:{digest}[|opts:{digest}][|q:{digest}] */
                         key: string;
                         response: unknown;
                         /** @enum {string} */
@@ -1127,6 +1265,34 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
+                    };
+                };
+            };
+            /** @description A valid API key without the scope this route needs (SCOPED_API_KEYS), or a namespace-bound key reaching outside its namespace; `scope` names what is missing */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "detail": "this API key lacks the 'invalidate' scope",
+                     *       "scope": "invalidate"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1151,6 +1317,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1175,6 +1343,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1182,7 +1352,10 @@ export interface operations {
     };
     deleteCacheEntry: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The key must belong to this namespace (422 otherwise); a namespace-bound API key is held to its own */
+                namespace?: string;
+            };
             header?: {
                 /** @description Echoed on the answer and written in every log line of the request; generated when absent */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
@@ -1243,6 +1416,34 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
+                    };
+                };
+            };
+            /** @description A valid API key without the scope this route needs (SCOPED_API_KEYS), or a namespace-bound key reaching outside its namespace; `scope` names what is missing */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "detail": "this API key lacks the 'invalidate' scope",
+                     *       "scope": "invalidate"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1267,6 +1468,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1336,6 +1539,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1360,6 +1565,34 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
+                    };
+                };
+            };
+            /** @description A valid API key without the scope this route needs (SCOPED_API_KEYS), or a namespace-bound key reaching outside its namespace; `scope` names what is missing */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "detail": "this API key lacks the 'invalidate' scope",
+                     *       "scope": "invalidate"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1384,6 +1617,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1408,6 +1643,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1431,6 +1668,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1455,6 +1694,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1479,6 +1720,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1549,6 +1792,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1573,6 +1818,34 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
+                    };
+                };
+            };
+            /** @description A valid API key without the scope this route needs (SCOPED_API_KEYS), or a namespace-bound key reaching outside its namespace; `scope` names what is missing */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "detail": "this API key lacks the 'invalidate' scope",
+                     *       "scope": "invalidate"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1597,6 +1870,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1621,6 +1896,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1644,6 +1921,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1668,6 +1947,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1692,6 +1973,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1864,6 +2147,34 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
+                    };
+                };
+            };
+            /** @description A valid API key without the scope this route needs (SCOPED_API_KEYS), or a namespace-bound key reaching outside its namespace; `scope` names what is missing */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "detail": "this API key lacks the 'invalidate' scope",
+                     *       "scope": "invalidate"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1876,6 +2187,14 @@ export interface operations {
                 pattern?: string;
                 /** @description Who or what asked, for the invalidation log */
                 operation_context?: string;
+                /** @description Only entries stored with this tag (from the shared tag index: proportional to the tag's entries, never a scan); combined with pattern or namespace, only those of its entries that also match. Recorded in the statistics with type tag */
+                tag?: string;
+                /** @description Only entries of this namespace, matched as {prefix}:*ns:{namespace}|*{pattern}*. A namespace-bound API key is always held to its own. Recorded with type namespace */
+                namespace?: string;
+                /** @description true: count what would be removed (would_remove, per tier) and remove nothing; not recorded in the statistics */
+                dry_run?: "true" | "false";
+                /** @description true: mark matching entries stale instead of removing them; callers that accept stale answers (max_stale_seconds, max-stale, stale-if-error) keep being served until fresh answers replace them. Recorded with type {type}_soft */
+                soft?: "true" | "false";
             };
             header?: {
                 /** @description Echoed on the answer and written in every log line of the request; generated when absent */
@@ -1917,6 +2236,30 @@ export interface operations {
                         redis: "ok" | "unavailable" | "disabled";
                         /** @description How long the invalidation took (seconds) */
                         duration_seconds: number;
+                        /** @description The tag invalidated, when one was given */
+                        tag?: string;
+                        /** @description The namespace the invalidation was held to, when any */
+                        namespace?: string;
+                        /**
+                         * @description A dry run: nothing was removed; the *_removed counts are 0
+                         * @enum {boolean}
+                         */
+                        dry_run?: true;
+                        /** @description Dry run: the keys a real run would remove now (a key in both tiers counts once) */
+                        would_remove?: number;
+                        /** @description Dry run: memory-tier entries a real run would remove */
+                        memory_would_remove?: number;
+                        /** @description Dry run: Redis keys a real run would remove */
+                        redis_would_remove?: number;
+                        /**
+                         * @description A soft purge: entries were marked stale, none removed; the *_removed counts are 0
+                         * @enum {boolean}
+                         */
+                        soft?: true;
+                        /** @description Soft purge: entries marked stale (a key in both tiers counts once) */
+                        keys_marked_stale?: number;
+                        memory_keys_marked_stale?: number;
+                        redis_keys_marked_stale?: number;
                     };
                 };
             };
@@ -1941,6 +2284,34 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
+                    };
+                };
+            };
+            /** @description A valid API key without the scope this route needs (SCOPED_API_KEYS), or a namespace-bound key reaching outside its namespace; `scope` names what is missing */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "detail": "this API key lacks the 'invalidate' scope",
+                     *       "scope": "invalidate"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -1965,6 +2336,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -2076,6 +2449,34 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
+                    };
+                };
+            };
+            /** @description A valid API key without the scope this route needs (SCOPED_API_KEYS), or a namespace-bound key reaching outside its namespace; `scope` names what is missing */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "detail": "this API key lacks the 'invalidate' scope",
+                     *       "scope": "invalidate"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -2155,6 +2556,34 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
+                    };
+                };
+            };
+            /** @description A valid API key without the scope this route needs (SCOPED_API_KEYS), or a namespace-bound key reaching outside its namespace; `scope` names what is missing */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "detail": "this API key lacks the 'invalidate' scope",
+                     *       "scope": "invalidate"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -2303,6 +2732,34 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
+                    };
+                };
+            };
+            /** @description A valid API key without the scope this route needs (SCOPED_API_KEYS), or a namespace-bound key reaching outside its namespace; `scope` names what is missing */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "detail": "this API key lacks the 'invalidate' scope",
+                     *       "scope": "invalidate"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -2326,6 +2783,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -2349,6 +2808,8 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };
@@ -2778,6 +3239,34 @@ export interface operations {
                         detail: string;
                         /** @description The offending field, for validation errors */
                         field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
+                    };
+                };
+            };
+            /** @description A valid API key without the scope this route needs (SCOPED_API_KEYS), or a namespace-bound key reaching outside its namespace; `scope` names what is missing */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "detail": "this API key lacks the 'invalidate' scope",
+                     *       "scope": "invalidate"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Stable machine-readable code, e.g. validation_error */
+                        error: string;
+                        /** @description What was wrong, for a human */
+                        detail: string;
+                        /** @description The offending field, for validation errors */
+                        field?: string;
+                        /** @description 403 only: the scope the API key lacks (read, data, invalidate) */
+                        scope?: string;
                     };
                 };
             };

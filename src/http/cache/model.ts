@@ -4,18 +4,16 @@ import type { CacheMode } from "../../engine/mode.ts";
 
 const MAX_TTL_SECONDS = 365 * 86_400;
 
-export const Namespace = Type.String({
-  pattern: NAMESPACE_PATTERN,
-  description: "Entries of different namespaces never meet (A-Z a-z 0-9 _ . -, at most 64). A key bound to a namespace (SCOPED_API_KEYS) always lands in its own; naming another is refused with 403",
-});
+// Factories rather than spread copies, so each use keeps TypeBox's own types (declaration emit names them).
+const namespaceSchema = (
+  description = "Entries of different namespaces never meet (A-Z a-z 0-9 _ . -, at most 64). A key bound to a namespace (SCOPED_API_KEYS) always lands in its own; naming another is refused with 403",
+) => Type.String({ pattern: NAMESPACE_PATTERN, description });
+export const Namespace = namespaceSchema();
 
-export const CacheModeSchema = Type.Union(
-  [Type.Literal("read_write"), Type.Literal("read_only"), Type.Literal("write_only"), Type.Literal("off")],
-  {
-    description:
-      "Narrows what this request may do under CACHE_MODE, never widens it: read_only (look up, store nothing), write_only (always a miss, answers stored), off. The effective mode is the intersection with the operator's",
-  },
-);
+const cacheModeSchema = (
+  description = "Narrows what this request may do under CACHE_MODE, never widens it: read_only (look up, store nothing), write_only (always a miss, answers stored), off. The effective mode is the intersection with the operator's",
+) => Type.Union([Type.Literal("read_write"), Type.Literal("read_only"), Type.Literal("write_only"), Type.Literal("off")], { description });
+export const CacheModeSchema = cacheModeSchema();
 
 /** Fails to compile if the schema and the engine ever name different modes. */
 const sameModes: [Static<typeof CacheModeSchema>, CacheMode] extends [CacheMode, Static<typeof CacheModeSchema>] ? true : never = true;
@@ -100,7 +98,7 @@ export const LookupMiss = Type.Object(
     key: Key,
     lease: Type.Optional(lease()),
     pending: Type.Optional(Type.Literal(true, { description: "The wait ended while another caller still computes the answer" })),
-    mode: Type.Optional({ ...CacheModeSchema, description: "Present when the effective cache mode (write_only or off) does not read: the cache was not consulted" }),
+    mode: Type.Optional(cacheModeSchema("Present when the effective cache mode (write_only or off) does not read: the cache was not consulted")),
   },
   { $id: "LookupMiss" },
 );
@@ -153,7 +151,7 @@ export const StoreSkipped = Type.Object(
 );
 
 export const EntryQuery = Type.Object({
-  namespace: Type.Optional({ ...Namespace, description: "The key must belong to this namespace (422 otherwise); a namespace-bound API key is held to its own" }),
+  namespace: Type.Optional(namespaceSchema("The key must belong to this namespace (422 otherwise); a namespace-bound API key is held to its own")),
 });
 
 export const EntryParams = Type.Object({ key: Type.String({ minLength: 1, maxLength: 512 }) });

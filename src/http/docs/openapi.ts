@@ -9,6 +9,10 @@ const ERROR_RESPONSES: Readonly<Record<number, ResponseDoc>> = {
     example: { error: "unauthorized", detail: "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'" },
     headers: ["WWW-Authenticate"],
   },
+  403: {
+    description: "A valid API key without the scope this route needs (SCOPED_API_KEYS), or a namespace-bound key reaching outside its namespace; `scope` names what is missing",
+    example: { error: "forbidden", detail: "this API key lacks the 'invalidate' scope", scope: "invalidate" },
+  },
   404: { description: "Nothing at this key or route", example: { error: "not_found", detail: "no cache entry with this key" } },
   409: {
     description: "A store, release or renew under a lease that is no longer held: it expired and was taken over, was used, or the key was deleted or invalidated while it was out",
