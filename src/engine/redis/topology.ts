@@ -217,6 +217,9 @@ function cluster(target: Extract<TopologyTarget, { kind: "cluster" }>, options: 
   };
 }
 
+/** How often a sentinel client that reported an error is asked whether commands flow again. */
+const SENTINEL_RECHECK_MS = 500;
+
 function sentinel(target: Extract<TopologyTarget, { kind: "sentinel" }>, options: ConnectionOptions, events: TopologyEvents): RedisTopology {
   const client = createSentinel({
     name: target.master,
@@ -225,11 +228,31 @@ function sentinel(target: Extract<TopologyTarget, { kind: "sentinel" }>, options
     sentinelClientOptions: { socket: { connectTimeout: options.connectTimeoutMs } },
   });
   let ready = false;
+  let closed = false;
+  // The sentinel client emits no event when it has recovered from an error: after one, a PING
+  // every RECHECK_MS tells when commands flow again (otherwise one error would leave Redis
+  // unused until a restart).
+  let recheck: Timer | null = null;
+  const scheduleRecheck = (): void => {
+    if (recheck !== null || closed) return;
+    recheck = setTimeout(() => {
+      recheck = null;
+      client.ping().then(
+        () => {
+          if (closed || ready) return;
+          ready = true;
+          events.ready();
+        },
+        () => scheduleRecheck(),
+      );
+    }, SENTINEL_RECHECK_MS);
+  };
   const subscriptions = managedSubscriptions((channel, listener) => client.subscribe(channel, listener));
   client.on("error", (error: unknown) => {
     ready = false;
     events.error(error);
     subscriptions.lost(error);
+    scheduleRecheck();
   });
   client.on("topology-change", () => events.error(new Error("sentinel topology changed")));
   const commands = client.withTypeMapping(binaryReplies) as unknown as CacheCommands;
@@ -244,9 +267,13 @@ function sentinel(target: Extract<TopologyTarget, { kind: "sentinel" }>, options
     },
     isReady: () => ready && client.isReady,
     async close() {
+      closed = true;
+      if (recheck !== null) clearTimeout(recheck);
       if (client.isOpen) await client.close();
     },
     destroy() {
+      closed = true;
+      if (recheck !== null) clearTimeout(recheck);
       if (client.isOpen) void client.destroy();
     },
     keySpaces: async () => [{ scan: scanOf(client as unknown as Scannable), unlink: (keys) => client.unlink(keys) }],
