@@ -30,16 +30,7 @@ import {
   startRelay,
   type Relay,
 } from "./wire.ts";
-
-/** Runs `fn` and returns what it threw (fails the test if it did not throw). */
-async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected an error");
-}
+import { thrown } from "../support/thrown.ts";
 
 /** The request headers the proxy reads and must never forward. */
 const CONTROL_HEADER_NAMES = ["cache-control", "pragma", "x-cache-ttl", "x-cache-namespace", "x-cache-tags", "x-cache-mode", "x-cache-api-key"];

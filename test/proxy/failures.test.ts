@@ -27,18 +27,9 @@ import {
   readUntil,
   samples,
 } from "./wire.ts";
+import { thrown } from "../support/thrown.ts";
 
 type OpenAiApiError = InstanceType<typeof OpenAI.APIError>;
-
-/** Runs `fn` and returns what it threw (fails the test if it did not throw). */
-async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected an error");
-}
 
 const sdkParams = (prompt: string) => ({ model: "gpt-4o-mini", temperature: 0, messages: [{ role: "user" as const, content: prompt }] });
 

@@ -6,6 +6,7 @@
 import { expect } from "bun:test";
 import { waitFor } from "../support/poll.ts";
 import type { ProxyHarness } from "../support/proxy.ts";
+export { thrown } from "../support/thrown.ts";
 
 /** The `x-mock-scenario` (and any other) per-request headers, as SDK request options. */
 export const scenario = (name: string, extra: Record<string, string> = {}): { headers: Record<string, string> } => ({ headers: { "x-mock-scenario": name, ...extra } });
@@ -22,16 +23,6 @@ export interface StoredEntry {
     readonly usage: { inputTokens: number; outputTokens: number } | null;
     readonly body: string;
   };
-}
-
-/** Runs `fn` and returns what it threw (fails the test if it did not throw). */
-export async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected an error");
 }
 
 /** The cache headers of a proxy answer. */

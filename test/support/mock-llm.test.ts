@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI, { toFile } from "openai";
 import { type MockLlm, startMockLlm } from "./mock-llm.ts";
+import { thrown } from "./thrown.ts";
 
 type OpenAIApiError = InstanceType<typeof OpenAI.APIError>;
 type AnthropicApiError = InstanceType<typeof Anthropic.APIError>;
@@ -34,16 +35,6 @@ beforeEach(() => {
   offset += mock.calls.length;
   mock.reset();
 });
-
-/** Runs `fn` and returns what it threw (fails the test if it did not throw). */
-async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected an error");
-}
 
 /** The serial of the last request the shared mock received (serials are 1, 2, 3... per server). */
 function lastSerial(): number {
