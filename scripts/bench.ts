@@ -66,7 +66,7 @@ lines.push("| scenario | baseline: median (min–max) | ours: median (min–max)
 lines.push("|---|---|---|---|---|---|");
 for (const r of results) {
   lines.push(
-    `| ${r.title} | ${r.baseline.label}: ${spread(r.baseline.samples, r.baseline.unit)} ${r.baseline.unit} | ${r.candidate.label}: ${spread(r.candidate.samples, r.candidate.unit)} ${r.candidate.unit} | ${r.ratioOf}: **${median(r.ratios).toFixed(2)}** (${Math.min(...r.ratios).toFixed(2)}–${Math.max(...r.ratios).toFixed(2)}) | ${r.target} | ${r.met ? "yes" : "**no**"} |`,
+    `| ${r.title} | ${r.baseline.label}: ${spread(r.baseline.samples, r.baseline.unit)} ${r.baseline.unit} | ${r.candidate.label}: ${spread(r.candidate.samples, r.candidate.unit)} ${r.candidate.unit} | ${r.ratioOf}: **${median(r.ratios).toFixed(2)}** (${Math.min(...r.ratios).toFixed(2)}–${Math.max(...r.ratios).toFixed(2)}) | ${r.target} | ${r.met === "inconclusive" ? "inconclusive" : r.met ? "yes" : "**no**"} |`,
   );
 }
 const memoryResult = results.find((r) => r.id === "memory-hit");

@@ -34,7 +34,8 @@ export interface ScenarioResult {
   readonly ratioOf: string;
   readonly ratios: number[];
   readonly target: string;
-  readonly met: boolean;
+  /** "inconclusive": the pairs' spread crosses the target, so the run cannot tell. */
+  readonly met: boolean | "inconclusive";
   readonly notes: string[];
   readonly extra?: Record<string, unknown>;
 }
@@ -171,4 +172,16 @@ export async function rawRedis<T>(...args: string[]): Promise<T> {
   const output = await new Response(run.stdout).text();
   if ((await run.exited) !== 0) throw new Error(`raw-redis ${args[0]} failed`);
   return JSON.parse(output.trim().split("\n").at(-1)!) as T;
+}
+
+/**
+ * Whether ratios measured pair by pair meet `target`: yes when every pair does, no when none
+ * does, "inconclusive" when the spread crosses it (noise as large as the effect).
+ */
+export function verdict(ratios: readonly number[], target: number, direction: ">=" | "<=" = ">="): boolean | "inconclusive" {
+  const meets = (ratio: number) => (direction === ">=" ? ratio >= target : ratio <= target);
+  const count = ratios.filter(meets).length;
+  if (count === ratios.length) return true;
+  if (count === 0) return false;
+  return "inconclusive";
 }

@@ -14,6 +14,7 @@ import {
   type Child,
   type Scenario,
   type Settings,
+  verdict,
 } from "../harness.ts";
 
 const REQUEST = { operation: "summarize", text: "Summarise the attached quarterly report for the board.", options: { max_length: 200 } };
@@ -79,7 +80,6 @@ export const memoryHit: Scenario = {
           answer = await (await fetch(`${url}/cache/lookup`, { method: "POST", headers: { "content-type": "application/json" }, body: LOOKUP_BODY })).text();
         }),
     );
-    const ratio = median(ratios);
     return {
       id: this.id,
       title: this.title,
@@ -87,8 +87,8 @@ export const memoryHit: Scenario = {
       candidate: { label: "POST /cache/lookup, memory hit", unit: "req/s", samples: cand },
       ratioOf: "sidecar / bare",
       ratios,
-      target: ">= 0.8",
-      met: ratio >= 0.8,
+      target: ">= 0.9",
+      met: verdict(ratios, 0.9),
       notes: [
         `1 KB chat.completion response; wrk -t1 -c${settings.connections}, server on core ${SERVER_CORE}, wrk on core ${CLIENT_CORE}; LOG_LEVEL=warn (no access log) on the sidecar`,
         "the first baseline run answers a placeholder body; later runs answer the sidecar's exact hit body",
@@ -99,7 +99,7 @@ export const memoryHit: Scenario = {
 
 export const redisHit: Scenario = {
   id: "redis-hit",
-  title: "Redis-tier hit over HTTP vs raw node-redis GETs",
+  title: "Redis-tier hit over HTTP vs a bare Bun.serve making one node-redis GET",
   async run(settings) {
     const redis = await startRedis();
     try {
@@ -110,22 +110,30 @@ export const redisHit: Scenario = {
       await writer.child.stop();
       const { base, cand, ratios } = await alternate(
         settings,
-        async () => (await rawRedis<{ opsPerSecond: number }>("get", redis.url, key, String(settings.connections), String(settings.seconds))).opsPerSecond,
+        async () => {
+          const port = await freePort();
+          const child = spawnPinned(SERVER_CORE, [BUN, "scripts/bench/servers/redis-get.ts"], { PORT: String(port), REDIS_URL: redis.url, KEY: key });
+          try {
+            await waitForHttp(`http://127.0.0.1:${port}/health`);
+            return (await measureHttp(`http://127.0.0.1:${port}/cache/lookup`, LOOKUP_BODY, settings)).requestsPerSecond;
+          } finally {
+            await child.stop();
+          }
+        },
         () => measureSidecar({ REDIS_URL: redis.url, CACHE_MEMORY_MAX_ENTRIES: "0" }, settings),
       );
-      const ratio = median(ratios);
       return {
         id: this.id,
         title: this.title,
-        baseline: { label: `raw GETs, ${settings.connections} in flight`, unit: "ops/s", samples: base },
+        baseline: { label: "bare Bun.serve, JSON parse + one node-redis GET", unit: "req/s", samples: base },
         candidate: { label: "POST /cache/lookup, Redis hit (memory tier off)", unit: "req/s", samples: cand },
-        ratioOf: "sidecar / raw",
+        ratioOf: "sidecar / bare + GET",
         ratios,
-        target: ">= 0.7",
-        met: ratio >= 0.7,
+        target: ">= 0.8",
+        met: verdict(ratios, 0.8),
         notes: [
-          "value stored zstd-compressed by the sidecar (1 KB JSON); the sidecar also parses, hashes, decompresses and answers HTTP",
-          `redis-server shares core ${CLIENT_CORE} with wrk; the raw client runs on core ${SERVER_CORE} like the sidecar`,
+          "value stored zstd-compressed by the sidecar (1 KB JSON); the sidecar also hashes the key, decompresses, checks freshness and answers through its framework; the baseline answers the raw bytes it read",
+          `both servers on core ${SERVER_CORE}; redis-server shares core ${CLIENT_CORE} with wrk`,
         ],
       };
     } finally {
@@ -143,7 +151,8 @@ export const monitorCost: Scenario = {
       measureSidecar({ MONITORING_ENABLED: String(enabled) }, settings, async (url) => {
         await storeEntry(url, response);
       });
-    const { base, cand, ratios } = await alternate(settings, () => measure(false), () => measure(true));
+    // The effect is a few percent: more pairs than the other scenarios, so that noise can be told from it.
+    const { base, cand, ratios } = await alternate({ ...settings, pairs: Math.max(settings.pairs, 6) }, () => measure(false), () => measure(true));
     const costs = ratios.map((r) => 1 - r);
     const cost = median(costs);
     return {
@@ -154,7 +163,7 @@ export const monitorCost: Scenario = {
       ratioOf: "on / off",
       ratios,
       target: "cost < 3%",
-      met: cost < 0.03,
+      met: verdict(ratios, 0.97),
       notes: [`median cost ${(cost * 100).toFixed(1)}% (per pair: ${costs.map((c) => `${(c * 100).toFixed(1)}%`).join(", ")}); noise between runs on this shared 2-core machine is of the same order`],
     };
   },

@@ -25,6 +25,7 @@ import {
   type Scenario,
   type Settings,
   type WrkResult,
+  verdict,
 } from "../harness.ts";
 
 /** The mock LLM accepts any OpenAI key starting with sk-valid. */
@@ -338,7 +339,7 @@ export const proxyHit: Scenario = {
       ratioOf: "sidecar / nginx",
       ratios,
       target: ">= 1.0",
-      met: median(ratios) >= 1,
+      met: verdict(ratios, 1),
       notes: [
         `${answerBytes} B chat.completion answer (mock LLM, n=4, temperature 0), same POST body every request; wrk -t1 -c${settings.connections}, server on core ${SERVER_CORE}, wrk on core ${CLIENT_CORE}`,
         "nginx-light: one process (master_process off), proxy_cache_methods POST, key $request_uri|$request_body, open_file_cache, sendfile, keepalive_requests 1e6; sidecar: bun src/main.ts, memory tier only, LOG_LEVEL=warn",
@@ -465,7 +466,7 @@ export const proxyStreamTtfb: Scenario = {
       ratioOf: "sidecar / direct (p50 TTFB)",
       ratios,
       target: "<= 1.0 (proposed)",
-      met: median(ratios) <= 1,
+      met: verdict(ratios, 1, "<="),
       notes: [
         `p50 / p99 time to first body byte: direct ${ms(median(p(direct, "p50Ms")))} / ${ms(median(p(direct, "p99Ms")))} ms; sidecar hit ${ms(median(p(sidecar, "p50Ms")))} / ${ms(median(p(sidecar, "p99Ms")))} ms; bare Bun.serve answering the stored bytes ${ms(median(p(bare, "p50Ms")))} / ${ms(median(p(bare, "p99Ms")))} ms (sidecar / bare p50 ${ofBare.toFixed(2)})`,
         `p50 to the end of the stream: direct ${ms(median(p(direct, "totalP50Ms")))} ms, sidecar ${ms(median(p(sidecar, "totalP50Ms")))} ms, bare ${ms(median(p(bare, "totalP50Ms")))} ms; ${Buffer.byteLength(replayed.body)} B stream of ${replayed.body.split("\n\n").length - 1} events`,
