@@ -376,7 +376,7 @@ export class ResponseCache {
     const local = this.memory.get(key);
     if (local !== undefined) {
       const fresh = local.freshUntil > now;
-      if (fresh || now - local.freshUntil <= maxStaleMs) {
+      if (fresh || (maxStaleMs > 0 && now - local.freshUntil <= maxStaleMs)) {
         this.monitor.recordOperation("get", Bun.nanoseconds() - started, "memory", operation);
         const hit: LookupResult = { hit: true, key, json: local.json, tier: "memory", ageSeconds: (now - local.storedAt) / 1000 };
         if (!fresh) markStale(hit, now - local.freshUntil);
@@ -389,7 +389,7 @@ export class ResponseCache {
     if (remote !== null) {
       const freshUntil = Number.isNaN(remote.expiresAt) ? now + this.ttlFor(operation) * 1000 : remote.expiresAt;
       const fresh = freshUntil > now;
-      if (fresh || now - freshUntil <= maxStaleMs) {
+      if (fresh || (maxStaleMs > 0 && now - freshUntil <= maxStaleMs)) {
         // A change to this key during the read (here or on another sidecar) may be newer than the value read.
         if (fresh && this.guard.mayPromote(key, since)) {
           this.memory.set(key, remote.json, this.coherence.memoryExpiry(freshUntil, this.now()), Number.isNaN(remote.storedAt) ? now : remote.storedAt);

@@ -207,14 +207,14 @@ export class CachingProxy {
         const age = found.ageSeconds;
         const stalePast = found.staleSeconds ?? 0;
         if (!controls.read) {
-          if (stalePast <= staleIfError) fallback = { entry, ageSeconds: age };
+          if (staleIfError > 0 && stalePast <= staleIfError) fallback = { entry, ageSeconds: age };
         } else if (found.stale !== true) {
           if (controls.maxAgeSeconds === null || (age !== null && age <= controls.maxAgeSeconds)) return this.hit(keyed, entry, age);
           forwardReason = "request";
         } else if (maxStale > 0 && stalePast <= maxStale) {
           return this.serveWhileRefreshing(keyed, entry, age);
         } else {
-          if (stalePast <= staleIfError) fallback = { entry, ageSeconds: age };
+          if (staleIfError > 0 && stalePast <= staleIfError) fallback = { entry, ageSeconds: age };
           forwardReason = "stale";
         }
       }
