@@ -7,7 +7,7 @@ import { FlightLog } from "./leases/flight-log.ts";
 import { tokenScope } from "./leases/lease-store.ts";
 import { LocalLeaseStore } from "./leases/local-lease-store.ts";
 import { RedisLeaseStore } from "./leases/redis-lease-store.ts";
-import { globMatch, patternProblem } from "./glob.ts";
+import { patternProblem } from "./glob.ts";
 import { CacheKeyBuilder, NAMESPACE_PATTERN, type KeyParts } from "./key.ts";
 import type { CacheMode } from "./mode.ts";
 import { Purger } from "./purge.ts";
@@ -311,7 +311,7 @@ export class ResponseCache {
     const found = await this.lookupKey(key, operation, maxStaleSeconds);
     if (found.hit) {
       if (found.stale !== true) return found;
-      const lease = await this.coalescer.tryLease(key, coalesce.leaseTtlMs ?? this.leasePolicy.defaultTtlMs);
+      const lease = await this.coalescer.tryLease(key, this.leaseTtl(coalesce));
       return lease === null ? found : { ...found, lease };
     }
     const waited = await this.awaitLease(key, coalesce);
@@ -321,7 +321,7 @@ export class ResponseCache {
 
   /** The coalescing half of lookupKeyCoalesced(), for a caller that has just missed. */
   async awaitLease(key: string, coalesce: CoalesceRequest): Promise<LookupResult> {
-    const outcome = await this.coalescer.wait(key, coalesce.waitMs, coalesce.leaseTtlMs ?? this.leasePolicy.defaultTtlMs);
+    const outcome = await this.coalescer.wait(key, coalesce.waitMs, this.leaseTtl(coalesce));
     switch (outcome.kind) {
       case "value":
         return { hit: true, key, json: outcome.json, tier: outcome.tier, ageSeconds: outcome.storedAt === null ? null : Math.max(0, (this.now() - outcome.storedAt) / 1000), collapsed: true };
@@ -332,6 +332,10 @@ export class ResponseCache {
       case "alone":
         return { hit: false, key };
     }
+  }
+
+  private leaseTtl(coalesce: CoalesceRequest): number {
+    return coalesce.leaseTtlMs ?? this.leasePolicy.defaultTtlMs;
   }
 
   /** Extends a lease its holder still has; false when it lost it. */

@@ -5,7 +5,6 @@ import {
   freePort,
   measureHttp,
   median,
-  rawRedis,
   SERVER_CORE,
   sidecarCommand,
   spawnPinned,
@@ -39,6 +38,18 @@ async function measureSidecar(env: Record<string, string>, settings: Settings, p
   }
 }
 
+/** Starts a baseline server (scripts/bench/servers/), measures lookups against it; always stops it. */
+async function measureBaseline(script: string, env: Record<string, string>, settings: Settings): Promise<number> {
+  const port = await freePort();
+  const child = spawnPinned(SERVER_CORE, [BUN, `scripts/bench/servers/${script}`], { PORT: String(port), ...env });
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/health`);
+    return (await measureHttp(`http://127.0.0.1:${port}/cache/lookup`, LOOKUP_BODY, settings)).requestsPerSecond;
+  } finally {
+    await child.stop();
+  }
+}
+
 async function storeEntry(url: string, response: unknown): Promise<string> {
   const answer = await fetch(`${url}/cache/store`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...REQUEST, response }) });
   const body = (await answer.json()) as { key: string };
@@ -64,16 +75,7 @@ export const memoryHit: Scenario = {
     let answer = "";
     const { base, cand, ratios } = await alternate(
       settings,
-      async () => {
-        const port = await freePort();
-        const child = spawnPinned(SERVER_CORE, [BUN, "scripts/bench/servers/bare.ts"], { PORT: String(port), BODY: answer || "{}" });
-        try {
-          await waitForHttp(`http://127.0.0.1:${port}/health`);
-          return (await measureHttp(`http://127.0.0.1:${port}/cache/lookup`, LOOKUP_BODY, settings)).requestsPerSecond;
-        } finally {
-          await child.stop();
-        }
-      },
+      () => measureBaseline("bare.ts", { BODY: answer || "{}" }, settings),
       () =>
         measureSidecar({}, settings, async (url) => {
           await storeEntry(url, response);
@@ -110,16 +112,7 @@ export const redisHit: Scenario = {
       await writer.child.stop();
       const { base, cand, ratios } = await alternate(
         settings,
-        async () => {
-          const port = await freePort();
-          const child = spawnPinned(SERVER_CORE, [BUN, "scripts/bench/servers/redis-get.ts"], { PORT: String(port), REDIS_URL: redis.url, KEY: key });
-          try {
-            await waitForHttp(`http://127.0.0.1:${port}/health`);
-            return (await measureHttp(`http://127.0.0.1:${port}/cache/lookup`, LOOKUP_BODY, settings)).requestsPerSecond;
-          } finally {
-            await child.stop();
-          }
-        },
+        () => measureBaseline("redis-get.ts", { REDIS_URL: redis.url, KEY: key }, settings),
         () => measureSidecar({ REDIS_URL: redis.url, CACHE_MEMORY_MAX_ENTRIES: "0" }, settings),
       );
       return {

@@ -1,5 +1,5 @@
 import { createClient } from "redis";
-import { freePort, median, rawRedis, SERVER_CORE, sidecarCommand, spawnPinned, startRedis, waitForHttp, type Scenario, verdict } from "../harness.ts";
+import { freePort, rawRedis, SERVER_CORE, sidecarCommand, spawnPinned, startRedis, waitForHttp, type Scenario, verdict } from "../harness.ts";
 
 const TOTAL = 200_000;
 const MATCHING = 100_000;

@@ -80,10 +80,6 @@ function socketOptions(options: ConnectionOptions) {
   };
 }
 
-function field(info: string, name: string): string {
-  return new RegExp(`^${name}:(.*)$`, "m").exec(info)?.[1]?.trim() ?? "";
-}
-
 type ScanReply = { cursor: string | number; keys: string[] };
 type Scannable = { scan(cursor: string, options: { MATCH: string; COUNT: number }): Promise<ScanReply> };
 type Probeable = { info(): Promise<string>; dbSize(): Promise<number> };

@@ -42,6 +42,9 @@ const STALE_HEADERS = new Headers({ "content-type": JSON_TYPE, "x-cache": "STALE
 const ENTRY_HEADERS = new Headers({ "content-type": JSON_TYPE, "cache-status": CACHE_STATUS_HIT });
 const NOT_FOUND_HEADERS = new Headers({ "content-type": JSON_TYPE, "cache-status": CACHE_STATUS_MISS });
 
+/** A release or renew by a caller whose lease is gone: 409. */
+const notHeld = (): LeaseConflictError => new LeaseConflictError("this lease is not held: it expired, was taken over, used, or voided");
+
 const roundMs = (seconds: number): number => Math.round(seconds * 1000) / 1000;
 
 /**
@@ -210,7 +213,7 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
       async ({ body, request }) => {
         checkKeyNamespace(request, body.key);
         const hitForMissMs = body.cacheable === false ? (body.hit_for_miss_seconds ?? cache.leasePolicy.hitForMissMs / 1000) * 1000 : 0;
-        if (!(await cache.releaseLease(body.key, body.lease_token, hitForMissMs))) throw new LeaseConflictError("this lease is not held: it expired, was taken over, used, or voided");
+        if (!(await cache.releaseLease(body.key, body.lease_token, hitForMissMs))) throw notHeld();
         return { released: true as const };
       },
       {
@@ -234,7 +237,7 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
       async ({ body, request }) => {
         checkKeyNamespace(request, body.key);
         const ttlMs = body.ttl_ms ?? cache.leasePolicy.defaultTtlMs;
-        if (!(await cache.renewLease(body.key, body.lease_token, ttlMs))) throw new LeaseConflictError("this lease is not held: it expired, was taken over, used, or voided");
+        if (!(await cache.renewLease(body.key, body.lease_token, ttlMs))) throw notHeld();
         return { renewed: true as const, ttl_ms: ttlMs };
       },
       {

@@ -206,15 +206,17 @@ export class CachingProxy {
       if (found.hit && entry !== null) {
         const age = found.ageSeconds;
         const stalePast = found.staleSeconds ?? 0;
+        // Kept aside in case the upstream fails: what stale-if-error may answer instead.
+        const kept = staleIfError > 0 && stalePast <= staleIfError ? { entry, ageSeconds: age } : null;
         if (!controls.read) {
-          if (staleIfError > 0 && stalePast <= staleIfError) fallback = { entry, ageSeconds: age };
+          fallback = kept;
         } else if (found.stale !== true) {
           if (controls.maxAgeSeconds === null || (age !== null && age <= controls.maxAgeSeconds)) return this.hit(keyed, entry, age);
           forwardReason = "request";
         } else if (maxStale > 0 && stalePast <= maxStale) {
           return this.serveWhileRefreshing(keyed, entry, age);
         } else {
-          if (staleIfError > 0 && stalePast <= staleIfError) fallback = { entry, ageSeconds: age };
+          fallback = kept;
           forwardReason = "stale";
         }
       }
@@ -360,14 +362,7 @@ export class CachingProxy {
 
   /** A stale entry, disclosed: X-Cache STALE, Cache-Status saying why, and its Age. */
   private staleAnswer(keyed: Keyed, entry: ProxyEntry, ageSeconds: number | null, cacheStatus: string): Response {
-    this.options.metrics.recordRequest(keyed.route.endpoint, keyed.model, "stale");
-    this.options.metrics.recordSaved(entry.model ?? keyed.model, entry.usage);
-    const headers = new Headers(entry.headers as [string, string][]);
-    headers.set("cache-status", cacheStatus);
-    headers.set("x-cache", "STALE");
-    headers.set("x-cache-key", keyed.key);
-    if (ageSeconds !== null) headers.set("age", String(Math.floor(ageSeconds)));
-    return new Response(entry.body, { status: entry.status, headers });
+    return this.fromCache(keyed, entry, ageSeconds, "stale", cacheStatus);
   }
 
   /** Stale-if-error: the upstream failed (`status` 429 or 5xx, or no answer at all). */
@@ -376,15 +371,20 @@ export class CachingProxy {
   }
 
   private hit(keyed: Keyed, entry: ProxyEntry, ageSeconds: number | null, collapsed = false): Response {
-    this.options.metrics.recordRequest(keyed.route.endpoint, keyed.model, "hit");
+    return this.fromCache(keyed, entry, ageSeconds, "hit", collapsed ? `${CACHE_STATUS}; hit; collapsed` : `${CACHE_STATUS}; hit`);
+  }
+
+  /** An answer from a stored entry, fresh (a hit) or stale: the stored body unchanged, the cache's headers added. */
+  private fromCache(keyed: Keyed, entry: ProxyEntry, ageSeconds: number | null, outcome: "hit" | "stale", cacheStatus: string): Response {
+    this.options.metrics.recordRequest(keyed.route.endpoint, keyed.model, outcome);
     this.options.metrics.recordSaved(entry.model ?? keyed.model, entry.usage);
     const headers = new Headers(entry.headers as [string, string][]);
-    headers.set("cache-status", collapsed ? `${CACHE_STATUS}; hit; collapsed` : `${CACHE_STATUS}; hit`);
-    headers.set("x-cache", "HIT");
+    headers.set("cache-status", cacheStatus);
+    headers.set("x-cache", outcome === "hit" ? "HIT" : "STALE");
     headers.set("x-cache-key", keyed.key);
     // Entries written before ages were recorded have none to report.
     if (ageSeconds !== null) headers.set("age", String(Math.floor(ageSeconds)));
-    if (entry.usage !== null) headers.set("x-cache-saved-tokens", `input=${entry.usage.inputTokens}, output=${entry.usage.outputTokens}`);
+    if (outcome === "hit" && entry.usage !== null) headers.set("x-cache-saved-tokens", `input=${entry.usage.inputTokens}, output=${entry.usage.outputTokens}`);
     return new Response(entry.body, { status: entry.status, headers });
   }
 
