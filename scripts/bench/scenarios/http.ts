@@ -16,10 +16,10 @@ import {
   verdict,
 } from "../harness.ts";
 
-const REQUEST = { operation: "summarize", text: "Summarise the attached quarterly report for the board.", options: { max_length: 200 } };
-const LOOKUP_BODY = JSON.stringify(REQUEST);
+export const REQUEST = { operation: "summarize", text: "Summarise the attached quarterly report for the board.", options: { max_length: 200 } };
+export const LOOKUP_BODY = JSON.stringify(REQUEST);
 
-async function startSidecar(env: Record<string, string>): Promise<{ url: string; child: Child }> {
+export async function startSidecar(env: Record<string, string>): Promise<{ url: string; child: Child }> {
   const port = await freePort();
   const child = spawnPinned(SERVER_CORE, sidecarCommand(), { PORT: String(port), LOG_LEVEL: "warn", ...env });
   const url = `http://127.0.0.1:${port}`;
@@ -50,14 +50,14 @@ async function measureBaseline(script: string, env: Record<string, string>, sett
   }
 }
 
-async function storeEntry(url: string, response: unknown): Promise<string> {
+export async function storeEntry(url: string, response: unknown): Promise<string> {
   const answer = await fetch(`${url}/cache/store`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...REQUEST, response }) });
   const body = (await answer.json()) as { key: string };
   return body.key;
 }
 
 /** Runs `pairs` alternating (baseline, candidate) measurements; each side starts fresh servers. */
-async function alternate(settings: Settings, baseline: () => Promise<number>, candidate: () => Promise<number>) {
+export async function alternate(settings: Settings, baseline: () => Promise<number>, candidate: () => Promise<number>) {
   const base: number[] = [];
   const cand: number[] = [];
   for (let i = 0; i < settings.pairs; i++) {

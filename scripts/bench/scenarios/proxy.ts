@@ -8,8 +8,9 @@
  *
  * The upstream is the test suite's mock LLM (scripts/bench/servers/mock-llm.ts) with no latency.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import type { LatencyResult } from "../clients/closed-loop.ts";
+import { startNginx } from "../servers/nginx.ts";
 import {
   BUN,
   CLIENT_CORE,
@@ -127,76 +128,9 @@ async function startProxySidecar(mock: MockProcess): Promise<{ url: string; chil
   return { url, child };
 }
 
-/**
- * nginx (nginx-light) as a caching reverse proxy in front of the mock: one process
- * (master_process off, so the PID spawned is the PID that serves and is stopped), POSTs cached
- * by URI and body, everything under a temporary directory of the bench work dir.
- */
-function nginxConfig(dir: string, port: number, upstream: string): string {
-  return `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  # $request_body exists only when the whole body is in one memory buffer.
-  client_body_buffer_size 64k;
-  client_max_body_size 64k;
-  # Bun closes no keep-alive connection after a number of requests; nginx would after 1000.
-  keepalive_requests 1000000;
-  keepalive_timeout 65s;
-  sendfile on;
-  tcp_nopush on;
-  tcp_nodelay on;
-  # Cache hits open the cache file through open_file_cache.
-  open_file_cache max=1024 inactive=60s;
-  proxy_cache_path ${dir}/cache levels=1:2 keys_zone=llm:10m max_size=256m inactive=1h use_temp_path=off;
-  upstream llm { server ${upstream}; keepalive 16; }
-  server {
-    listen 127.0.0.1:${port};
-    location = /health { return 200 "ok\\n"; }
-    location /v1/ {
-      proxy_pass http://llm;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_cache llm;
-      proxy_cache_methods POST;
-      proxy_cache_key "$request_uri|$request_body";
-      proxy_cache_valid 200 1h;
-      add_header X-Cache-Status $upstream_cache_status always;
-    }
-  }
-}
-`;
-}
-
-async function startNginx(mock: MockProcess): Promise<{ url: string; child: Child }> {
-  const port = await freePort();
-  const dir = `${WORK_DIR}/nginx-${process.pid}-${port}`;
-  mkdirSync(dir, { recursive: true });
-  const conf = `${dir}/nginx.conf`;
-  await Bun.write(conf, nginxConfig(dir, port, new URL(mock.url).host));
-  const child = spawnPinned(SERVER_CORE, ["nginx", "-p", `${dir}/`, "-c", conf, "-e", `${dir}/error.log`]);
-  const stop = async (): Promise<void> => {
-    await child.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(`${url}/health`);
-  } catch (error) {
-    const log = await Bun.file(`${dir}/error.log`).text().catch(() => "");
-    await stop();
-    throw new Error(`${error instanceof Error ? error.message : String(error)}; nginx error.log: ${log}`);
-  }
-  return { url, child: { pid: child.pid, process: child.process, stop } };
+/** nginx's proxy_cache in front of the mock, caching /v1/ (the shared config: ../servers/nginx.ts). */
+function startNginxProxy(mock: MockProcess): Promise<{ url: string; child: Child }> {
+  return startNginx(new URL(mock.url).host, "/v1/");
 }
 
 /** Runs `use` with a fresh mock and a fresh server in front of it, then stops both by PID. */
@@ -316,7 +250,7 @@ export const proxyHit: Scenario = {
     const candP99: number[] = [];
     let answerBytes = 0;
     for (let i = 0; i < settings.pairs; i++) {
-      const nginx = await withServers(startNginx, async (url, mock) => {
+      const nginx = await withServers(startNginxProxy, async (url, mock) => {
         await primeAndCheck(`${url}${PATH}`, HIT_BODY, "x-cache-status", "nginx");
         return measureHits(url, mock, settings, "nginx");
       });
