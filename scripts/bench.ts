@@ -14,11 +14,12 @@ import { compression } from "./bench/scenarios/compression.ts";
 import { dataPlaneNginx } from "./bench/scenarios/data-plane-nginx.ts";
 import { memoryHit, monitorCost, redisHit } from "./bench/scenarios/http.ts";
 import { invalidation } from "./bench/scenarios/invalidation.ts";
+import { memoryPerEntry } from "./bench/scenarios/memory-scale.ts";
 import { metricsScale } from "./bench/scenarios/metrics-scale.ts";
 import { herdDataPlane, herdProxy } from "./bench/scenarios/herd.ts";
 import { proxyHit, proxyMiss, proxyStreamTtfb } from "./bench/scenarios/proxy.ts";
 
-const SCENARIOS: Scenario[] = [memoryHit, dataPlaneNginx, redisHit, monitorCost, metricsScale, invalidation, binary, compression, proxyHit, proxyMiss, proxyStreamTtfb, herdDataPlane, herdProxy];
+const SCENARIOS: Scenario[] = [memoryHit, dataPlaneNginx, redisHit, monitorCost, metricsScale, memoryPerEntry, invalidation, binary, compression, proxyHit, proxyMiss, proxyStreamTtfb, herdDataPlane, herdProxy];
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
