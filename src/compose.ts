@@ -1,6 +1,7 @@
 import type { Server } from "bun";
 import type { Config } from "./config/model.ts";
-import { createApp, type App } from "./http/app.ts";
+import { createHttp, type App, type HotRoutes } from "./http/app.ts";
+import { pathOf } from "./http/path.ts";
 import { ApiKeyVerifier } from "./http/auth/verifier.ts";
 import { BodyBudget } from "./http/body.ts";
 import { HttpMetrics } from "./http/prometheus/http-metrics.ts";
@@ -21,6 +22,8 @@ import { PerformanceMonitor } from "./monitor/monitor.ts";
 /** One sidecar, wired from its configuration: the app to serve, and what it serves from. */
 export interface Sidecar {
   readonly app: App;
+  /** Routes served ahead of the app and the proxy (see createHttp); `fetch` sends their requests there too. */
+  readonly hot: HotRoutes;
   /** The caching proxy (/v1, /anthropic, /upstreams/{name}), or null when PROXY_ENABLED=false. */
   readonly proxy: CachingProxy | null;
   /** Every request: the proxy's paths to the proxy, the rest to the app. */
@@ -45,7 +48,7 @@ export async function composeSidecar(config: Config, logger: Logger, options: { 
   const bodyBudget = new BodyBudget(config.maxInflightBodyBytes);
   const proxyMetrics = new ProxyMetrics();
   const httpMetrics = new HttpMetrics();
-  const app = createApp({
+  const { app, hot } = createHttp({
     httpMetrics,
     cache,
     monitor,
@@ -61,9 +64,15 @@ export async function composeSidecar(config: Config, logger: Logger, options: { 
     modelPrices: config.modelPrices,
   });
   const proxy = config.proxyEnabled ? wireProxy(config, logger, cache, proxyMetrics, bodyBudget) : null;
-  const fetch: Sidecar["fetch"] =
+  const rest: Sidecar["fetch"] =
     proxy === null ? (request) => app.fetch(request) : (request, server) => (proxy.ownsUrl(request.url) ? proxy.handle(request, server) : app.fetch(request));
-  return { app, proxy, fetch, cache, monitor, httpMetrics, start: () => cache.start(), close: () => cache.close() };
+  // A server passes `hot` to the runtime's router; this dispatch serves everyone else (in-process callers, tests).
+  const fetch: Sidecar["fetch"] = (request, server) => {
+    const methods = hot[pathOf(request.url)];
+    // Own properties only: a method named like an Object member ("constructor") is no route.
+    return methods !== undefined && Object.hasOwn(methods, request.method) ? methods[request.method]!(request) : rest(request, server);
+  };
+  return { app, hot, proxy, fetch, cache, monitor, httpMetrics, start: () => cache.start(), close: () => cache.close() };
 }
 
 function wireProxy(config: Config, logger: Logger, cache: ResponseCache, metrics: ProxyMetrics, bodyBudget: BodyBudget): CachingProxy {

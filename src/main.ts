@@ -62,6 +62,7 @@ if (!stopping) {
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       logger,
       httpMetrics: sidecar.httpMetrics,
+      hot: sidecar.hot,
     });
   } catch (error) {
     const line = describeListenFailure(error, config.host, config.port);

@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import { AccessControl, ApiKeyVerifier, authPlugin } from "./auth/plugin.ts";
 import type { ScopedKey } from "../engine/access.ts";
 import { cacheController } from "./cache/routes.ts";
+import { hotLookup } from "./cache/hot-lookup.ts";
 import { dashboardController } from "./dashboard/routes.ts";
 import { DashboardService, type ModelPrices } from "./dashboard/service.ts";
 import type { ResponseCache } from "../engine/service.ts";
@@ -39,10 +40,22 @@ export interface AppDependencies {
   readonly startedAt?: number;
 }
 
+/** What the app's routes and the hot routes share: one key check, one body limit. */
+interface HttpShared {
+  readonly limits: BodyLimits;
+  readonly access: AccessControl;
+}
+
+function sharedOf(deps: AppDependencies): HttpShared {
+  return {
+    limits: { maxBodyBytes: deps.maxBodyBytes, budget: deps.bodyBudget ?? new BodyBudget(Number.POSITIVE_INFINITY) },
+    access: new AccessControl(new ApiKeyVerifier(deps.apiKeys, deps.scopedApiKeys)),
+  };
+}
+
 /** The feature routes: served by the app, and described by its OpenAPI document. */
-function featureRoutes(deps: AppDependencies, limits: BodyLimits) {
+function featureRoutes(deps: AppDependencies, { limits, access }: HttpShared) {
   // Every route that takes a body declares `auth`: the auth plugin reads bodies once the key is checked.
-  const access = new AccessControl(new ApiKeyVerifier(deps.apiKeys, deps.scopedApiKeys));
   const auth = authPlugin(access, (request, contentType) => readJsonBody(request, contentType, limits));
   const management = new ManagementService({ cache: deps.cache, monitor: deps.monitor, logger: deps.logger });
   return new Elysia({ name: "features" })
@@ -80,12 +93,27 @@ function featureRoutes(deps: AppDependencies, limits: BodyLimits) {
  * Builds the whole HTTP application from its dependencies. Nothing here reads the environment
  * or listens on a port, so tests build it in-process and call `app.handle(request)`.
  */
-export function createApp(deps: AppDependencies) {
-  const limits: BodyLimits = { maxBodyBytes: deps.maxBodyBytes, budget: deps.bodyBudget ?? new BodyBudget(Number.POSITIVE_INFINITY) };
+export function createApp(deps: AppDependencies, shared: HttpShared = sharedOf(deps)) {
   return new Elysia({ name: "ai-response-cache" })
     .use(errorHandling(deps.logger))
-    .use(docsController(deps.version, () => featureRoutes(deps, limits)))
-    .use(featureRoutes(deps, limits));
+    .use(docsController(deps.version, () => featureRoutes(deps, shared)))
+    .use(featureRoutes(deps, shared));
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/** A route answered by the server's own route table, ahead of the app: path, then method. */
+export type HotRoutes = Readonly<Record<string, Readonly<Record<string, (request: Request) => Promise<Response>>>>>;
+
+/**
+ * The app, and the hot routes served in front of it with the same key check, body limits and
+ * error answers. The app still routes and documents them (in-process callers, the OpenAPI
+ * document); the server sends their requests straight to the hot handlers.
+ */
+export function createHttp(deps: AppDependencies): { app: App; hot: HotRoutes } {
+  const shared = sharedOf(deps);
+  return {
+    app: createApp(deps, shared),
+    hot: { "/cache/lookup": { POST: hotLookup({ cache: deps.cache, access: shared.access, limits: shared.limits, logger: deps.logger }) } },
+  };
+}

@@ -114,6 +114,30 @@ const UTF8 = new TextDecoder();
  * as an empty body. Nothing here throws away an unread body: the error handler does that.
  */
 export async function readJsonBody(request: Request, contentType: string, limits: BodyLimits): Promise<unknown> {
+  const text = await readJsonText(request, contentType, limits);
+  return text === null ? null : parseJsonObject(text, limits.maxBodyBytes);
+}
+
+/** Every body the routes take is a JSON object: anything else (an array, a string...) is refused by name. */
+export class NotAJsonObjectError extends Error {
+  constructor() {
+    super("the request body must be a JSON object");
+    this.name = "NotAJsonObjectError";
+  }
+}
+
+/** parseJsonText(), refusing a value that is not an object (before a schema would report its missing fields). */
+export function parseJsonObject(text: string, maxBodyBytes: number): Record<string, unknown> {
+  const value = parseJsonText(text, maxBodyBytes);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new NotAJsonObjectError();
+  return value as Record<string, unknown>;
+}
+
+/**
+ * readJsonBody() without the parse: the body's text, for callers that memoise by it (the same
+ * text always parses to the same value). null: no body at all.
+ */
+export async function readJsonText(request: Request, contentType: string, limits: BodyLimits): Promise<string | null> {
   const { maxBodyBytes, budget } = limits;
   const header = request.headers.get("content-length");
   // No body at all (e.g. POST /internal/cache/invalidate): routes that need one fail validation.
@@ -125,15 +149,7 @@ export async function readJsonBody(request: Request, contentType: string, limits
   if (declared !== null && Number.isSafeInteger(declared) && declared > 0) {
     if (!budget.tryReserve(declared)) throw new BodyBudgetExceededError(budget.limitBytes);
     try {
-      if (declared <= MAX_JSON_DEPTH * 2) {
-        // Too short to nest past the limit: let the runtime parse the bytes directly.
-        try {
-          return await request.json();
-        } catch (error) {
-          throw new MalformedJsonError(error instanceof Error ? error.message : "parse error");
-        }
-      }
-      return parseJsonText(await request.text(), maxBodyBytes);
+      return await request.text();
     } finally {
       budget.release(declared);
     }
@@ -141,7 +157,7 @@ export async function readJsonBody(request: Request, contentType: string, limits
   const held = { bytes: 0 };
   try {
     // Decoded as Request.text() does: a BOM is dropped, invalid UTF-8 becomes replacement characters.
-    return parseJsonText(UTF8.decode(await readCounted(request.body, limits, held)), maxBodyBytes);
+    return UTF8.decode(await readCounted(request.body, limits, held));
   } finally {
     budget.release(held.bytes);
   }

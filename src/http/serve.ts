@@ -1,5 +1,7 @@
 import type { Server } from "bun";
 import { BODY_DISCARD_LIMIT_BYTES } from "./body.ts";
+import type { HotRoutes } from "./app.ts";
+import { pathOf } from "./path.ts";
 import { requestContext, type RequestContext } from "../logging/context.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { HttpMetrics } from "./prometheus/http-metrics.ts";
@@ -12,6 +14,8 @@ export interface ServeOptions {
   readonly logger: Logger;
   /** Counts every request by route template and status for /metrics. */
   readonly httpMetrics?: HttpMetrics;
+  /** Routes the runtime's own router sends straight to their handlers, ahead of `handler`. */
+  readonly hot?: HotRoutes;
 }
 
 export interface RunningServer {
@@ -26,13 +30,6 @@ export interface RunningServer {
 
 type FetchHandler = (request: Request, server: Server<undefined>) => Response | Promise<Response>;
 
-/** Path of a request URL without parsing the whole URL. */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const query = url.indexOf("?", start);
-  return query < 0 ? url.slice(start) : url.slice(start, query);
-}
 
 /**
  * Elysia finds the path by searching for "/" from the 12th character of the URL, which assumes
@@ -90,12 +87,12 @@ export function serve(handler: FetchHandler, options: ServeOptions): RunningServ
   const logInfo = logger.enabled("info");
   const logDebug = logger.enabled("debug");
 
-  const observed = async (request: Request, server: Server<undefined>): Promise<Response> => {
+  const observed = async (request: Request, server: Server<undefined>, answer: FetchHandler = handler): Promise<Response> => {
     const started = Bun.nanoseconds();
     const context = contextOf(request);
     let status = 500;
     try {
-      const response = await requestContext.run(context, handler, request, server);
+      const response = await requestContext.run(context, answer, request, server);
       status = response.status;
       // A proxied upstream answer keeps the upstream's own id (the SDKs report it); ours goes on the rest.
       if (!response.headers.has("x-request-id")) response.headers.set("x-request-id", context.request_id);
@@ -113,6 +110,11 @@ export function serve(handler: FetchHandler, options: ServeOptions): RunningServ
     }
   };
   const fetch = withRoutableUrl(observed);
+  // The same per-request wrapper around each hot handler; the runtime matches their paths natively.
+  const routes: Record<string, Record<string, (request: Request, server: Server<undefined>) => Promise<Response>>> = {};
+  for (const [path, methods] of Object.entries(options.hot ?? {})) {
+    routes[path] = Object.fromEntries(Object.entries(methods).map(([method, hot]) => [method, (request: Request, server: Server<undefined>) => observed(request, server, hot)]));
+  }
 
   const server = Bun.serve({
     hostname: options.host,
@@ -121,6 +123,7 @@ export function serve(handler: FetchHandler, options: ServeOptions): RunningServ
     // away up to this much more so the sender can read it; past this the runtime closes the
     // connection (at once for a declared length).
     maxRequestBodySize: options.maxBodyBytes + BODY_DISCARD_LIMIT_BYTES,
+    routes,
     fetch,
     error(error) {
       logger.error("request failed outside the application", { error });

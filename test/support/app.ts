@@ -16,13 +16,15 @@ export interface TestApp {
   readonly app: Sidecar["app"];
   /** The whole sidecar's handler: proxy paths included. */
   readonly fetch: Sidecar["fetch"];
+  /** The routes a server answers natively, ahead of `fetch` (pass as serve()'s `hot`, as main.ts does). */
+  readonly hot: Sidecar["hot"];
   readonly cache: Sidecar["cache"];
   readonly monitor: Sidecar["monitor"];
   /** The HTTP series /metrics exports; serve() records into it. */
   readonly httpMetrics: Sidecar["httpMetrics"];
   readonly logger: ReturnType<typeof createMemoryLogger>;
   readonly config: Config;
-  /** Sends a request to the app in-process. */
+  /** Sends a request to the sidecar in-process, through the same dispatch as a server (hot routes, proxy, app). */
   request(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
   close(): Promise<void>;
 }
@@ -37,6 +39,7 @@ export async function buildTestApp(overrides: Partial<Config> = {}, logger = cre
   return {
     app,
     fetch: sidecar.fetch,
+    hot: sidecar.hot,
     cache,
     monitor,
     httpMetrics: sidecar.httpMetrics,
@@ -46,9 +49,7 @@ export async function buildTestApp(overrides: Partial<Config> = {}, logger = cre
       const { json, ...rest } = init;
       const headers = new Headers(rest.headers);
       if (json !== undefined) headers.set("content-type", "application/json");
-      return app.handle(
-        new Request(`http://localhost${path}`, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body }),
-      );
+      return Promise.resolve(sidecar.fetch(new Request(`http://localhost${path}`, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body })));
     },
     close: () => sidecar.close(),
   };

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { BoundedMemo } from "../../src/http/proxy/memo.ts";
+import { BoundedMemo } from "../../src/http/memo.ts";
 
 test("a bounded memo keeps at most its capacity, dropping the oldest insertion first", () => {
   const memo = new BoundedMemo<string, number>(3);

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import type { AccessControl, authPlugin } from "../auth/plugin.ts";
 import { CACHE_STATUS_HIT, CACHE_STATUS_MISS, CACHE_STATUS_STORED } from "../cache-status.ts";
+import { answerLookup, JSON_TYPE, roundMs } from "./lookup.ts";
 import { documented } from "../docs/operation.ts";
 import { ErrorResponse } from "../error-model.ts";
 import {
@@ -28,48 +29,14 @@ import {
   StoreSkipped,
 } from "./model.ts";
 import { InvalidInputError, LeaseConflictError } from "../../engine/errors.ts";
-import { modeReads, modeWrites, narrowMode, type CacheMode } from "../../engine/mode.ts";
-import type { LookupResult, ResponseCache } from "../../engine/service.ts";
+import { modeWrites, narrowMode } from "../../engine/mode.ts";
+import type { ResponseCache } from "../../engine/service.ts";
 
-const JSON_TYPE = "application/json; charset=utf-8";
-// Shared Headers instances: a Response copies them, and building one from a plain object per
-// request costs more than the copy. Cache-Status (RFC 9211) says the same as the proxy's.
-const HIT_HEADERS = new Headers({ "content-type": JSON_TYPE, "x-cache": "HIT", "cache-status": CACHE_STATUS_HIT });
-const MISS_HEADERS = new Headers({ "content-type": JSON_TYPE, "x-cache": "MISS", "cache-status": CACHE_STATUS_MISS });
-// A hit the caller waited for (another caller's answer, through its lease), and a stale one.
-const COLLAPSED_HEADERS = new Headers({ "content-type": JSON_TYPE, "x-cache": "HIT", "cache-status": `${CACHE_STATUS_HIT}; collapsed` });
-const STALE_HEADERS = new Headers({ "content-type": JSON_TYPE, "x-cache": "STALE", "cache-status": `${CACHE_STATUS_HIT}; stale` });
 const ENTRY_HEADERS = new Headers({ "content-type": JSON_TYPE, "cache-status": CACHE_STATUS_HIT });
 const NOT_FOUND_HEADERS = new Headers({ "content-type": JSON_TYPE, "cache-status": CACHE_STATUS_MISS });
 
 /** A release or renew by a caller whose lease is gone: 409. */
 const notHeld = (): LeaseConflictError => new LeaseConflictError("this lease is not held: it expired, was taken over, used, or voided");
-
-const roundMs = (seconds: number): number => Math.round(seconds * 1000) / 1000;
-
-/**
- * Cached responses are kept as JSON text, so answers are assembled as text around them
- * instead of parsing and re-serialising the response on every hit. The shape is still the
- * LookupResponse schema, which the tests check.
- */
-function lookupAnswer(result: LookupResult, bypassedBy?: CacheMode): Response {
-  if (!result.hit) {
-    let extra = bypassedBy === undefined ? "" : `,"mode":"${bypassedBy}"`;
-    if (result.lease !== undefined) extra = `,"lease":{"token":"${result.lease.token}","ttl_ms":${result.lease.ttlMs}}`;
-    else if (result.pending === true) extra = `,"pending":true`;
-    return new Response(`{"hit":false,"key":${JSON.stringify(result.key)}${extra}}`, { headers: MISS_HEADERS });
-  }
-  const age = result.ageSeconds === null ? "null" : String(roundMs(result.ageSeconds));
-  let extra = result.collapsed === true ? `,"collapsed":true` : "";
-  if (result.stale === true) extra += `,"stale":true`;
-  if (result.lease !== undefined) extra += `,"lease":{"token":"${result.lease.token}","ttl_ms":${result.lease.ttlMs}}`;
-  const response = new Response(`{"hit":true,"key":${JSON.stringify(result.key)},"response":${result.json},"tier":"${result.tier}","age_seconds":${age}${extra}}`, {
-    headers: result.collapsed === true ? COLLAPSED_HEADERS : result.stale === true ? STALE_HEADERS : HIT_HEADERS,
-  });
-  // Age (RFC 9111) in whole seconds; one header set on the response's own copy (well under a microsecond).
-  if (result.ageSeconds !== null) response.headers.set("age", String(Math.floor(result.ageSeconds)));
-  return response;
-}
 
 const tags = ["Data plane"];
 // 503: the body would pass MAX_INFLIGHT_BODY_BYTES (busy), or, on store, nothing could store the value.
@@ -88,19 +55,7 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
     .use(auth)
     .post(
       "/lookup",
-      async ({ body, request }) => {
-        const namespace = access.namespaceFor(request, body.namespace);
-        // The body itself unless a bound key changed its namespace: no copy on the hot path.
-        const parts = namespace === body.namespace ? body : { ...body, namespace };
-        const mode = narrowMode(cache.mode, body.cache_mode);
-        // Not reading: a miss that never consults the cache (the key is still built and checked).
-        if (!modeReads(mode)) return lookupAnswer({ hit: false, key: cache.keyFor(parts) }, mode);
-        return lookupAnswer(
-          body.coalesce === undefined
-            ? await cache.lookup(parts, body.max_stale_seconds)
-            : await cache.lookupCoalesced(parts, { waitMs: body.coalesce.wait_ms, leaseTtlMs: body.coalesce.lease_ttl_ms }, body.max_stale_seconds),
-        );
-      },
+      ({ body, request }) => answerLookup(cache, access, request, { body }),
       {
       auth: "required",
       scope: "data",

@@ -1,0 +1,66 @@
+import type { AccessControl } from "../auth/plugin.ts";
+import { CACHE_STATUS_HIT, CACHE_STATUS_MISS } from "../cache-status.ts";
+import type { LookupRequest } from "./model.ts";
+import { modeReads, narrowMode, type CacheMode } from "../../engine/mode.ts";
+import type { LookupResult, ResponseCache } from "../../engine/service.ts";
+
+export const JSON_TYPE = "application/json; charset=utf-8";
+// Shared Headers instances: a Response copies them, and building one from a plain object per
+// request costs more than the copy. Cache-Status (RFC 9211) says the same as the proxy's.
+const HIT_HEADERS = new Headers({ "content-type": JSON_TYPE, "x-cache": "HIT", "cache-status": CACHE_STATUS_HIT });
+const MISS_HEADERS = new Headers({ "content-type": JSON_TYPE, "x-cache": "MISS", "cache-status": CACHE_STATUS_MISS });
+// A hit the caller waited for (another caller's answer, through its lease), and a stale one.
+const COLLAPSED_HEADERS = new Headers({ "content-type": JSON_TYPE, "x-cache": "HIT", "cache-status": `${CACHE_STATUS_HIT}; collapsed` });
+const STALE_HEADERS = new Headers({ "content-type": JSON_TYPE, "x-cache": "STALE", "cache-status": `${CACHE_STATUS_HIT}; stale` });
+
+export const roundMs = (seconds: number): number => Math.round(seconds * 1000) / 1000;
+
+/**
+ * Cached responses are kept as JSON text, so answers are assembled as text around them
+ * instead of parsing and re-serialising the response on every hit. The shape is still the
+ * LookupResponse schema, which the tests check.
+ */
+function lookupAnswer(result: LookupResult, bypassedBy?: CacheMode): Response {
+  if (!result.hit) {
+    let extra = bypassedBy === undefined ? "" : `,"mode":"${bypassedBy}"`;
+    if (result.lease !== undefined) extra = `,"lease":{"token":"${result.lease.token}","ttl_ms":${result.lease.ttlMs}}`;
+    else if (result.pending === true) extra = `,"pending":true`;
+    return new Response(`{"hit":false,"key":${JSON.stringify(result.key)}${extra}}`, { headers: MISS_HEADERS });
+  }
+  const age = result.ageSeconds === null ? "null" : String(roundMs(result.ageSeconds));
+  let extra = result.collapsed === true ? `,"collapsed":true` : "";
+  if (result.stale === true) extra += `,"stale":true`;
+  if (result.lease !== undefined) extra += `,"lease":{"token":"${result.lease.token}","ttl_ms":${result.lease.ttlMs}}`;
+  const response = new Response(`{"hit":true,"key":${JSON.stringify(result.key)},"response":${result.json},"tier":"${result.tier}","age_seconds":${age}${extra}}`, {
+    headers: result.collapsed === true ? COLLAPSED_HEADERS : result.stale === true ? STALE_HEADERS : HIT_HEADERS,
+  });
+  // Age (RFC 9111) in whole seconds; one header set on the response's own copy (well under a microsecond).
+  if (result.ageSeconds !== null) response.headers.set("age", String(Math.floor(result.ageSeconds)));
+  return response;
+}
+
+/** A checked lookup body, and the key its own namespace gives it once built (memoised by hot-lookup.ts). */
+export interface CheckedLookup {
+  readonly body: LookupRequest;
+  key?: string;
+}
+
+/**
+ * POST /cache/lookup once its caller is let in and its body fits the schema: the one handler,
+ * whether Elysia routed the request or the server's own route table did (hot-lookup.ts).
+ * `checked.key` is built here when missing, so a caller that keeps `checked` builds it once.
+ */
+export async function answerLookup(cache: ResponseCache, access: AccessControl, request: Request, checked: CheckedLookup): Promise<Response> {
+  const { body } = checked;
+  const namespace = access.namespaceFor(request, body.namespace);
+  // The body's own key unless a bound key changed its namespace: no copy on the hot path.
+  const key = namespace === body.namespace ? (checked.key ??= cache.keyFor(body)) : cache.keyFor({ ...body, namespace });
+  const mode = narrowMode(cache.mode, body.cache_mode);
+  // Not reading: a miss that never consults the cache (the key is still built and checked).
+  if (!modeReads(mode)) return lookupAnswer({ hit: false, key }, mode);
+  return lookupAnswer(
+    body.coalesce === undefined
+      ? await cache.lookupKey(key, body.operation, body.max_stale_seconds)
+      : await cache.lookupKeyCoalesced(key, body.operation, { waitMs: body.coalesce.wait_ms, leaseTtlMs: body.coalesce.lease_ttl_ms }, body.max_stale_seconds),
+  );
+}
