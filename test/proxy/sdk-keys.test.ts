@@ -145,6 +145,26 @@ describe("tenants", () => {
     expect(h.mock.count("/chat/completions")).toBe(before + 2);
   });
 
+  test("keys stay per credential when more credentials than a body's remembered keys send it", async () => {
+    // The proxy remembers the keys built for a body, 16 at most: 20 credentials pass that bound.
+    const body = `{"model":"gpt-4o-mini","temperature":0,"messages":[{"role":"user","content":"sdk-keys many tenants"}]}`;
+    const credentials = Array.from({ length: 20 }, (_, i) => `sk-valid-tenant-${i}`);
+    const firstKeys: string[] = [];
+    for (const credential of credentials) {
+      const { response } = await rawChat(body, credential);
+      expect(response.headers.get("x-cache")).toBe("MISS");
+      firstKeys.push(cacheOf(response).key);
+      await waitStored(h, cacheOf(response).key);
+    }
+    expect(new Set(firstKeys).size).toBe(credentials.length);
+    // In the reverse order, so remembered and forgotten keys are both asked for.
+    for (let i = credentials.length - 1; i >= 0; i--) {
+      const { response } = await rawChat(body, credentials[i]);
+      expect(response.headers.get("x-cache")).toBe("HIT");
+      expect(cacheOf(response).key).toBe(firstKeys[i]!);
+    }
+  });
+
   test("a bogus key gets the upstream's 401 even though the same body is cached for ALICE", async () => {
     const body: OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming = { model: "gpt-4o-mini", temperature: 0, messages: [{ role: "user", content: "sdk-keys bogus: hello" }] };
     const { response: aliceMiss } = await h.openai(ALICE).chat.completions.create(body).withResponse();

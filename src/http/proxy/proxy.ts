@@ -13,7 +13,7 @@ import type { Logger } from "../../logging/logger.ts";
 import { CONTROL_HEADERS, ControlHeaderError, readControls, type RequestControls } from "./controls.ts";
 import { decodeEntry, encodeEntry, isReplayable, type ProxyEntry } from "./entry.ts";
 import { Flight, FlightTable, type FlightHead } from "./flight.ts";
-import { BoundedMemo } from "./memo.ts";
+import { BoundedMemo } from "../memo.ts";
 import type { ProxyMetrics } from "./metrics.ts";
 import { TenantKeys } from "./tenant.ts";
 import { callUpstream, clientResponseHeaders, readUpstreamBody, relayBody, upstreamRequestHeaders, UpstreamError } from "./upstream.ts";
@@ -99,6 +99,8 @@ export class CachingProxy {
   private readonly ignored: ReadonlySet<string>;
   private readonly requests = new BoundedMemo<string, ParsedRequest>(MEMO_SLOTS);
   private readonly entries = new BoundedMemo<string, { readonly json: string; readonly entry: ProxyEntry }>(MEMO_SLOTS);
+  /** A plain hit's headers, by remembered entry (dropped with it). */
+  private readonly hitHeaders = new WeakMap<ProxyEntry, { readonly key: string; readonly headers: Headers }>();
 
   constructor(private readonly options: ProxyOptions) {
     this.router = new UpstreamRouter(options.upstreams);
@@ -162,7 +164,7 @@ export class CachingProxy {
     const keyed: Keyed = {
       route: endpointRoute,
       protocol,
-      key: this.keyOf(endpointRoute, request.headers, parsed.canonical, controls.namespace),
+      key: this.keyOf(endpointRoute, request.headers, parsed, controls.namespace),
       body,
       stream,
       model,
@@ -371,21 +373,36 @@ export class CachingProxy {
   }
 
   private hit(keyed: Keyed, entry: ProxyEntry, ageSeconds: number | null, collapsed = false): Response {
-    return this.fromCache(keyed, entry, ageSeconds, "hit", collapsed ? `${CACHE_STATUS}; hit; collapsed` : `${CACHE_STATUS}; hit`);
+    return this.fromCache(keyed, entry, ageSeconds, "hit", collapsed ? `${CACHE_STATUS}; hit; collapsed` : PLAIN_HIT);
   }
 
   /** An answer from a stored entry, fresh (a hit) or stale: the stored body unchanged, the cache's headers added. */
   private fromCache(keyed: Keyed, entry: ProxyEntry, ageSeconds: number | null, outcome: "hit" | "stale", cacheStatus: string): Response {
     this.options.metrics.recordRequest(keyed.route.endpoint, keyed.model, outcome);
     this.options.metrics.recordSaved(entry.model ?? keyed.model, entry.usage);
+    const response = new Response(entry.body, { status: entry.status, headers: this.cacheHeaders(keyed.key, entry, outcome, cacheStatus) });
+    // Entries written before ages were recorded have none to report.
+    if (ageSeconds !== null) response.headers.set("age", String(Math.floor(ageSeconds)));
+    return response;
+  }
+
+  /**
+   * The stored headers plus the cache's own. A plain hit's are built once per remembered entry
+   * (the Response copies them), so a hit builds no Headers of its own.
+   */
+  private cacheHeaders(key: string, entry: ProxyEntry, outcome: "hit" | "stale", cacheStatus: string): Headers {
+    const plainHit = outcome === "hit" && cacheStatus === PLAIN_HIT;
+    if (plainHit) {
+      const built = this.hitHeaders.get(entry);
+      if (built !== undefined && built.key === key) return built.headers;
+    }
     const headers = new Headers(entry.headers as [string, string][]);
     headers.set("cache-status", cacheStatus);
     headers.set("x-cache", outcome === "hit" ? "HIT" : "STALE");
-    headers.set("x-cache-key", keyed.key);
-    // Entries written before ages were recorded have none to report.
-    if (ageSeconds !== null) headers.set("age", String(Math.floor(ageSeconds)));
+    headers.set("x-cache-key", key);
     if (outcome === "hit" && entry.usage !== null) headers.set("x-cache-saved-tokens", `input=${entry.usage.inputTokens}, output=${entry.usage.outputTokens}`);
-    return new Response(entry.body, { status: entry.status, headers });
+    if (plainHit) this.hitHeaders.set(entry, { key, headers });
+    return headers;
   }
 
   /**
@@ -597,15 +614,22 @@ export class CachingProxy {
    * change the answer), the upstream and query string, the caller's credential as a keyed
    * hash, the namespace, and the headers that select an API version.
    */
-  private keyOf(route: Route & { endpoint: Endpoint }, headers: Headers, canonical: string, namespace: string): string {
-    const options = {
-      upstream: route.upstream.baseUrl,
-      query: route.query === "" ? undefined : route.query,
-      tenant: this.options.tenants.of(headers),
-      version: versionHeaders(headers),
-    };
+  private keyOf(route: Route & { endpoint: Endpoint }, headers: Headers, parsed: ParsedRequest, namespace: string): string {
+    const tenant = this.options.tenants.of(headers);
+    const version = versionHeaders(headers);
+    // Everything but the body that enters the key, unambiguously: a remembered body (see parse)
+    // keeps the keys built for it, so a hit skips the canonical options and both SHA-256 digests.
+    const material = JSON.stringify([namespace, tenant ?? null, version ?? null, route.upstream.baseUrl, route.query]);
+    const known = parsed.keys?.get(material);
+    if (known !== undefined) return known;
+    const options = { upstream: route.upstream.baseUrl, query: route.query === "" ? undefined : route.query, tenant, version };
     // The namespace is the key's own segment, so namespace invalidation and scoped keys cover proxy entries.
-    return this.options.cache.buildKey({ namespace: namespace === "" ? null : namespace, operation: route.endpoint, text: canonical, options });
+    const key = this.options.cache.buildKey({ namespace: namespace === "" ? null : namespace, operation: route.endpoint, text: parsed.canonical, options });
+    parsed.keys ??= new Map();
+    // A handful of callers (credentials, namespaces) per body; more only under a flood of them.
+    if (parsed.keys.size >= KEYS_PER_BODY) parsed.keys.clear();
+    parsed.keys.set(material, key);
+    return key;
   }
 
   /**
@@ -650,7 +674,12 @@ interface ParsedRequest {
   readonly stream: boolean;
   /** temperature 0: never sampled. */
   readonly greedy: boolean;
+  /** Keys built for this body, by everything else that enters a key (see keyOf). */
+  keys?: Map<string, string>;
 }
+
+const KEYS_PER_BODY = 16;
+const PLAIN_HIT = `${CACHE_STATUS}; hit`;
 
 /** Memo bounds: at most about 512 × (16 K + 16 K) characters of bodies, and 512 entries of up to 64 K. */
 const MEMO_SLOTS = 512;
