@@ -3,6 +3,7 @@ import { AccessControl, ApiKeyVerifier, authPlugin } from "./auth/plugin.ts";
 import type { ScopedKey } from "../engine/access.ts";
 import { cacheController } from "./cache/routes.ts";
 import { hotLookup } from "./cache/hot-lookup.ts";
+import { lookupHandler, type LookupHandler } from "./cache/lookup.ts";
 import { dashboardController } from "./dashboard/routes.ts";
 import { DashboardService, type ModelPrices } from "./dashboard/service.ts";
 import type { ResponseCache } from "../engine/service.ts";
@@ -44,23 +45,26 @@ export interface AppDependencies {
 interface HttpShared {
   readonly limits: BodyLimits;
   readonly access: AccessControl;
+  readonly lookup: LookupHandler;
 }
 
 function sharedOf(deps: AppDependencies): HttpShared {
+  const access = new AccessControl(new ApiKeyVerifier(deps.apiKeys, deps.scopedApiKeys));
   return {
     limits: { maxBodyBytes: deps.maxBodyBytes, budget: deps.bodyBudget ?? new BodyBudget(Number.POSITIVE_INFINITY) },
-    access: new AccessControl(new ApiKeyVerifier(deps.apiKeys, deps.scopedApiKeys)),
+    access,
+    lookup: lookupHandler(deps.cache, access),
   };
 }
 
 /** The feature routes: served by the app, and described by its OpenAPI document. */
-function featureRoutes(deps: AppDependencies, { limits, access }: HttpShared) {
+function featureRoutes(deps: AppDependencies, { limits, access, lookup }: HttpShared) {
   // Every route that takes a body declares `auth`: the auth plugin reads bodies once the key is checked.
   const auth = authPlugin(access, (request, contentType) => readJsonBody(request, contentType, limits));
   const management = new ManagementService({ cache: deps.cache, monitor: deps.monitor, logger: deps.logger });
   return new Elysia({ name: "features" })
     .use(healthController(deps.cache, deps.version, deps.startedAt ?? Date.now()))
-    .use(cacheController(deps.cache, auth, access))
+    .use(cacheController(deps.cache, auth, access, lookup))
     .use(managementController(management, auth, access))
     .use(
       dashboardController(
@@ -114,6 +118,6 @@ export function createHttp(deps: AppDependencies): { app: App; hot: HotRoutes } 
   const shared = sharedOf(deps);
   return {
     app: createApp(deps, shared),
-    hot: { "/cache/lookup": { POST: hotLookup({ cache: deps.cache, access: shared.access, limits: shared.limits, logger: deps.logger }) } },
+    hot: { "/cache/lookup": { POST: hotLookup({ lookup: shared.lookup, access: shared.access, limits: shared.limits, logger: deps.logger }) } },
   };
 }

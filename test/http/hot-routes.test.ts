@@ -12,7 +12,7 @@ import { createMemoryLogger } from "../support/logger.ts";
 const DATA_KEY = "scoped-data-key-0123";
 const READ_KEY = "scoped-read-key-0123";
 const TENANT_KEY = "scoped-tenant-key-0123";
-const MAX_BODY = 4096;
+const MAX_BODY = 32 * 1024;
 
 let t: TestApp;
 
@@ -137,6 +137,51 @@ describe("the hot lookup route answers exactly as the Elysia route", () => {
     const odd = await t.fetch(new Request("http://localhost/cache/lookup", { method: "constructor" }));
     expect(odd.status).toBe(404);
     expect(await odd.json()).toMatchObject({ error: "not_found" });
+  });
+});
+
+describe("a plain hit's answer is rendered once and served again only while it is still true", () => {
+  const ask = async (text: string) => {
+    const response = await t.request("/cache/lookup", { method: "POST", headers: { authorization: `Bearer ${PRIMARY_KEY}` }, json: { operation: "qa", text } });
+    return { age: response.headers.get("age"), body: (await response.json()) as { hit: boolean; response?: unknown; age_seconds?: number } };
+  };
+  const put = async (text: string, response: unknown) => {
+    const stored = await t.request("/cache/store", { method: "POST", headers: { authorization: `Bearer ${PRIMARY_KEY}` }, json: { operation: "qa", text, response } });
+    expect(stored.status).toBe(201);
+  };
+
+  test("a new value under the same key is answered at once, whatever the age", async () => {
+    await put("rendered: replaced", { v: 1 });
+    expect((await ask("rendered: replaced")).body.response).toEqual({ v: 1 });
+    await put("rendered: replaced", { v: 2 });
+    expect((await ask("rendered: replaced")).body.response).toEqual({ v: 2 });
+  });
+
+  test("a deleted entry is a miss, though its answer was rendered a moment ago", async () => {
+    await put("rendered: deleted", { v: "gone soon" });
+    const hit = await ask("rendered: deleted");
+    expect(hit.body.hit).toBe(true);
+    const key = t.cache.keyFor({ operation: "qa", text: "rendered: deleted" });
+    const deleted = await t.request(`/cache/entries/${encodeURIComponent(key)}`, { method: "DELETE", headers: { authorization: `Bearer ${PRIMARY_KEY}` } });
+    expect(deleted.status).toBe(200);
+    expect((await ask("rendered: deleted")).body.hit).toBe(false);
+  });
+
+  test("the age goes on counting, in the body and the Age header alike", async () => {
+    await put("rendered: ageing", { v: "old" });
+    const first = await ask("rendered: ageing");
+    await Bun.sleep(1100);
+    const later = await ask("rendered: ageing");
+    expect(later.body.age_seconds!).toBeGreaterThan(first.body.age_seconds! + 1);
+    expect(Number(later.age)).toBeGreaterThanOrEqual(1);
+    expect(Number(later.age)).toBe(Math.floor(later.body.age_seconds!));
+  });
+
+  test("answers too large to keep rendered are answered all the same", async () => {
+    const large = { text: "r".repeat(20_000) };
+    await put("rendered: large", large);
+    expect((await ask("rendered: large")).body.response).toEqual(large);
+    expect((await ask("rendered: large")).body.response).toEqual(large);
   });
 });
 

@@ -3,13 +3,12 @@ import type { AccessControl } from "../auth/plugin.ts";
 import { parseJsonObject, readJsonText, type BodyLimits } from "../body.ts";
 import { afterDiscardingBody, knownErrorAnswer, unexpectedErrorAnswer, validationFailed } from "../errors.ts";
 import { BoundedMemo } from "../memo.ts";
-import { answerLookup, type CheckedLookup } from "./lookup.ts";
+import type { CheckedLookup, LookupHandler } from "./lookup.ts";
 import { LookupRequest } from "./model.ts";
 import type { Logger } from "../../logging/logger.ts";
-import type { ResponseCache } from "../../engine/service.ts";
 
 export interface HotLookupDependencies {
-  readonly cache: ResponseCache;
+  readonly lookup: LookupHandler;
   readonly access: AccessControl;
   readonly limits: BodyLimits;
   readonly logger: Logger;
@@ -32,7 +31,7 @@ const MEMO_MAX_CHARS = 4096;
  * A body seen before costs one Map look-up of its text instead of a JSON parse, a schema check
  * and the SHA-256 digests of its key (a few microseconds at 1 KB).
  */
-export function hotLookup({ cache, access, limits, logger }: HotLookupDependencies): (request: Request) => Promise<Response> {
+export function hotLookup({ lookup, access, limits, logger }: HotLookupDependencies): (request: Request) => Promise<Response> {
   // Compiled on first use, so start-up does not pay for it.
   let schema: TypeCheck<typeof LookupRequest> | null = null;
   const memo = new BoundedMemo<string, CheckedLookup>(MEMO_SLOTS);
@@ -50,7 +49,7 @@ export function hotLookup({ cache, access, limits, logger }: HotLookupDependenci
         if (text!.length <= MEMO_MAX_CHARS) memo.set(text!, checked);
       }
       if (!open) access.requireScope(request, "data");
-      return await answerLookup(cache, access, request, checked);
+      return await lookup(request, checked);
     } catch (error) {
       return afterDiscardingBody(request, knownErrorAnswer(error) ?? unexpectedErrorAnswer(logger, request, "UNKNOWN", error));
     }

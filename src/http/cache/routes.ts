@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import type { AccessControl, authPlugin } from "../auth/plugin.ts";
 import { CACHE_STATUS_HIT, CACHE_STATUS_MISS, CACHE_STATUS_STORED } from "../cache-status.ts";
-import { answerLookup, JSON_TYPE, roundMs } from "./lookup.ts";
+import { JSON_TYPE, roundMs, type LookupHandler } from "./lookup.ts";
 import { documented } from "../docs/operation.ts";
 import { ErrorResponse } from "../error-model.ts";
 import {
@@ -43,7 +43,7 @@ const tags = ["Data plane"];
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 503: ErrorResponse } as const;
 
 /** The REST data plane: apps in any language look up and store LLM responses here. */
-export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof authPlugin>, access: AccessControl) => {
+export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof authPlugin>, access: AccessControl, lookup: LookupHandler) => {
   /** A key named by the caller must lie in the namespace it may reach, or names. */
   const checkKeyNamespace = (request: Request, key: string, named?: string): void => {
     const namespace = access.namespaceFor(request, named);
@@ -55,7 +55,7 @@ export const cacheController = (cache: ResponseCache, auth: ReturnType<typeof au
     .use(auth)
     .post(
       "/lookup",
-      ({ body, request }) => answerLookup(cache, access, request, { body }),
+      ({ body, request }) => lookup(request, { body }),
       {
       auth: "required",
       scope: "data",
