@@ -17,9 +17,10 @@ import { invalidation } from "./bench/scenarios/invalidation.ts";
 import { memoryPerEntry } from "./bench/scenarios/memory-scale.ts";
 import { metricsScale } from "./bench/scenarios/metrics-scale.ts";
 import { herdDataPlane, herdProxy } from "./bench/scenarios/herd.ts";
+import { hitLatencyScale } from "./bench/scenarios/hit-latency-scale.ts";
 import { proxyHit, proxyMiss, proxyStreamTtfb } from "./bench/scenarios/proxy.ts";
 
-const SCENARIOS: Scenario[] = [memoryHit, dataPlaneNginx, redisHit, monitorCost, metricsScale, memoryPerEntry, invalidation, binary, compression, proxyHit, proxyMiss, proxyStreamTtfb, herdDataPlane, herdProxy];
+const SCENARIOS: Scenario[] = [memoryHit, dataPlaneNginx, redisHit, monitorCost, metricsScale, memoryPerEntry, hitLatencyScale, invalidation, binary, compression, proxyHit, proxyMiss, proxyStreamTtfb, herdDataPlane, herdProxy];
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {

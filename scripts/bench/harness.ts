@@ -139,14 +139,42 @@ export async function wrk(url: string, body: string | null, seconds: number, con
       ? 'wrk.method = "GET"\n'
       : `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(body)}\n`;
   await Bun.write(script, lua);
+  return wrkScript(url, script, seconds, connections);
+}
+
+export interface WrkRun extends WrkResult {
+  /** Requests completed (wrk's "N requests in ..."). */
+  readonly requests: number;
+  /** wrk's "Socket errors: ..." line, or null when it saw none. */
+  readonly socketErrors: string | null;
+}
+
+/**
+ * Runs wrk (pinned to the client core, one thread) with a Lua script file, whose request() may
+ * build every request itself. wrk runs for `seconds` even when the script stops its thread;
+ * `stopWhen`, if given, is polled every 200 ms and ends the run early with SIGINT (on which wrk
+ * still reports).
+ */
+export async function wrkScript(url: string, script: string, seconds: number, connections: number, stopWhen?: () => Promise<boolean>): Promise<WrkRun> {
   const run = Bun.spawn(["taskset", "-c", CLIENT_CORE, "wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", script, url], { stdout: "pipe", stderr: "pipe" });
+  if (stopWhen) {
+    void (async () => {
+      while (run.exitCode === null) {
+        await Bun.sleep(200);
+        // A failed poll (the server busy, say) is retried at the next one.
+        if (run.exitCode === null && (await stopWhen().catch(() => false))) run.kill("SIGINT");
+      }
+    })();
+  }
   const output = await new Response(run.stdout).text();
   if ((await run.exited) !== 0) throw new Error(`wrk failed: ${await new Response(run.stderr).text()}`);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1]);
   const p50 = toMs(/\s50%\s+(\S+)/.exec(output)?.[1] ?? "");
   const p99 = toMs(/\s99%\s+(\S+)/.exec(output)?.[1] ?? "");
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(output)?.[1] ?? 0);
-  return { requestsPerSecond: rps, p50Ms: p50, p99Ms: p99, non2xx };
+  const requests = Number(/(\d+) requests in/.exec(output)?.[1] ?? 0);
+  const socketErrors = /Socket errors: (.*)/.exec(output)?.[1] ?? null;
+  return { requestsPerSecond: rps, p50Ms: p50, p99Ms: p99, non2xx, requests, socketErrors };
 }
 
 /** Warm up, then measure, one server. */
