@@ -132,7 +132,7 @@ function toMs(value: string): number {
 }
 
 /** Runs wrk (pinned to the client core) with a POST body, or a GET when body is null. */
-export async function wrk(url: string, body: string | null, seconds: number, connections: number): Promise<WrkResult> {
+export async function wrk(url: string, body: string | null, seconds: number, connections: number): Promise<WrkRun> {
   const script = `${WORK_DIR}/request-${Bun.hash(body ?? "GET").toString(16)}.lua`;
   const lua =
     body === null
@@ -177,12 +177,48 @@ export async function wrkScript(url: string, script: string, seconds: number, co
   return { requestsPerSecond: rps, p50Ms: p50, p99Ms: p99, non2xx, requests, socketErrors };
 }
 
-/** Warm up, then measure, one server. */
-export async function measureHttp(url: string, body: string | null, settings: Settings): Promise<WrkResult> {
+const CLOCK_TICKS_PER_SECOND = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
+
+/** CPU time (user + system) a process has used so far, in seconds: /proc/PID/stat fields 14 and 15. */
+export function cpuSeconds(pid: number): number {
+  const stat = require("node:fs").readFileSync(`/proc/${pid}/stat`, "utf8") as string;
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+export interface MeasuredHttp extends WrkRun {
+  /**
+   * The server's CPU time per answered request in microseconds (when its PID was given): on a
+   * shared machine this moves far less than req/s, which also counts time the server waited
+   * for a core.
+   */
+  readonly cpuMicrosPerRequest: number | null;
+}
+
+/** Warm up, then measure, one server; with its PID, also the CPU it spent per request. */
+export async function measureHttp(url: string, body: string | null, settings: Settings, pid?: number): Promise<MeasuredHttp> {
   await wrk(url, body, settings.warmupSeconds, settings.connections);
+  const cpuBefore = pid === undefined ? 0 : cpuSeconds(pid);
   const result = await wrk(url, body, settings.seconds, settings.connections);
+  const cpuMicrosPerRequest = pid === undefined || result.requests === 0 ? null : ((cpuSeconds(pid) - cpuBefore) * 1e6) / result.requests;
   if (result.non2xx > 0) throw new Error(`${url} answered ${result.non2xx} non-2xx responses under load`);
-  return result;
+  return { ...result, cpuMicrosPerRequest };
+}
+
+/** Server CPU per request of each side, collected as the pairs run (see MeasuredHttp). */
+export interface CpuSamples {
+  readonly base: number[];
+  readonly cand: number[];
+}
+
+export const cpuSamples = (): CpuSamples => ({ base: [], cand: [] });
+
+/** One note comparing the two sides' CPU per request (medians), the figure least moved by a shared machine. */
+export function cpuNote(cpu: CpuSamples, baseLabel: string, candLabel: string): string {
+  const b = median(cpu.base);
+  const c = median(cpu.cand);
+  return `server CPU per request (medians; user + system time over requests answered): ${baseLabel} ${b.toFixed(1)} µs, ${candLabel} ${c.toFixed(1)} µs; ${baseLabel} / ${candLabel} = ${(b / c).toFixed(2)} (pairs: ${cpu.cand.map((x, i) => (cpu.base[i]! / x).toFixed(2)).join(", ")})`;
 }
 
 export function rssBytes(pid: number): number {

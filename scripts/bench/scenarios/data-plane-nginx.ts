@@ -5,7 +5,7 @@
  * measured, so every measured request is answered from nginx's cache (a miss would be a 502).
  */
 import { llmResponse } from "../corpus.ts";
-import { CLIENT_CORE, measureHttp, median, SERVER_CORE, type Scenario, type Settings, verdict, type WrkResult } from "../harness.ts";
+import { CLIENT_CORE, cpuNote, measureHttp, median, SERVER_CORE, type MeasuredHttp, type Scenario, type Settings, verdict, type WrkResult } from "../harness.ts";
 import { startNginx } from "../servers/nginx.ts";
 import { alternate, LOOKUP_BODY, startSidecar, storeEntry } from "./http.ts";
 
@@ -49,7 +49,7 @@ async function sidecarWithEntry(response: unknown) {
  * stopped, a HIT again without it, then measured; a request reaching for the upstream would
  * answer 502 and fail the run.
  */
-async function measureNginx(response: unknown, settings: Settings): Promise<WrkResult & { answerBytes: number }> {
+async function measureNginx(response: unknown, settings: Settings): Promise<MeasuredHttp & { answerBytes: number }> {
   const upstream = await sidecarWithEntry(response);
   let upstreamRunning = true;
   try {
@@ -63,7 +63,7 @@ async function measureNginx(response: unknown, settings: Settings): Promise<WrkR
       await upstream.child.stop();
       upstreamRunning = false;
       expectHit(await lookup(nginx.url), "x-cache-status", "nginx without its upstream");
-      const result = await measureHttp(`${nginx.url}${PATH}`, LOOKUP_BODY, settings);
+      const result = await measureHttp(`${nginx.url}${PATH}`, LOOKUP_BODY, settings, nginx.child.pid);
       expectHit(await lookup(nginx.url), "x-cache-status", "nginx after the run");
       return { ...result, answerBytes: Buffer.byteLength(second.body) };
     } finally {
@@ -74,10 +74,10 @@ async function measureNginx(response: unknown, settings: Settings): Promise<WrkR
   }
 }
 
-async function measureSidecar(response: unknown, settings: Settings): Promise<WrkResult & { answerBytes: number }> {
+async function measureSidecar(response: unknown, settings: Settings): Promise<MeasuredHttp & { answerBytes: number }> {
   const sidecar = await sidecarWithEntry(response);
   try {
-    const result = await measureHttp(`${sidecar.url}${PATH}`, LOOKUP_BODY, settings);
+    const result = await measureHttp(`${sidecar.url}${PATH}`, LOOKUP_BODY, settings, sidecar.child.pid);
     expectHit(await lookup(sidecar.url), "x-cache", "sidecar after the run");
     return { ...result, answerBytes: Buffer.byteLength(sidecar.hitBody) };
   } finally {
@@ -92,8 +92,8 @@ export const dataPlaneNginx: Scenario = {
   title: "Data-plane memory hit (POST /cache/lookup) vs nginx proxy_cache serving the same POST",
   async run(settings) {
     const response = llmResponse(1024, 1);
-    const nginxRuns: (WrkResult & { answerBytes: number })[] = [];
-    const sidecarRuns: (WrkResult & { answerBytes: number })[] = [];
+    const nginxRuns: (MeasuredHttp & { answerBytes: number })[] = [];
+    const sidecarRuns: (MeasuredHttp & { answerBytes: number })[] = [];
     const { base, cand, ratios } = await alternate(
       settings,
       async () => {
@@ -120,6 +120,7 @@ export const dataPlaneNginx: Scenario = {
       notes: [
         `${sidecarRuns[0]?.answerBytes ?? 0} B hit answer (1 KB chat.completion as response), the same lookup body as memory-hit every request; wrk -t1 -c${settings.connections}, server on core ${SERVER_CORE}, wrk on core ${CLIENT_CORE}`,
         `wrk p50 / p99: nginx ${ms(median(p(nginxRuns, "p50Ms")))} / ${ms(median(p(nginxRuns, "p99Ms")))} ms, sidecar ${ms(median(p(sidecarRuns, "p50Ms")))} / ${ms(median(p(sidecarRuns, "p99Ms")))} ms`,
+        cpuNote({ base: nginxRuns.flatMap((r) => (r.cpuMicrosPerRequest === null ? [] : [r.cpuMicrosPerRequest])), cand: sidecarRuns.flatMap((r) => (r.cpuMicrosPerRequest === null ? [] : [r.cpuMicrosPerRequest])) }, "nginx", "sidecar"),
         "nginx-light as in proxy-hit (one process, proxy_cache_methods POST, key $request_uri|$request_body) in front of a sidecar holding the entry; checked MISS then HIT with the sidecar's bytes, then the sidecar stopped and HIT again, so no measured request reached an upstream (one would have been a 502); sidecar: bun src/main.ts, memory tier only, LOG_LEVEL=warn",
       ],
       extra: { nginxP50Ms: p(nginxRuns, "p50Ms"), nginxP99Ms: p(nginxRuns, "p99Ms"), sidecarP50Ms: p(sidecarRuns, "p50Ms"), sidecarP99Ms: p(sidecarRuns, "p99Ms") },

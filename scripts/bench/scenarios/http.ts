@@ -2,6 +2,8 @@ import { llmResponse } from "../corpus.ts";
 import {
   BUN,
   CLIENT_CORE,
+  cpuNote,
+  cpuSamples,
   freePort,
   measureHttp,
   median,
@@ -27,24 +29,32 @@ export async function startSidecar(env: Record<string, string>): Promise<{ url: 
   return { url, child };
 }
 
+const keepCpu = (samples: number[] | undefined, micros: number | null): void => {
+  if (samples !== undefined && micros !== null) samples.push(micros);
+};
+
 /** Starts a sidecar, prepares it, and measures lookups against it; always stops it. */
-async function measureSidecar(env: Record<string, string>, settings: Settings, prepare?: (url: string) => Promise<void>): Promise<number> {
+async function measureSidecar(env: Record<string, string>, settings: Settings, prepare?: (url: string) => Promise<void>, cpu?: number[]): Promise<number> {
   const { url, child } = await startSidecar(env);
   try {
     await prepare?.(url);
-    return (await measureHttp(`${url}/cache/lookup`, LOOKUP_BODY, settings)).requestsPerSecond;
+    const result = await measureHttp(`${url}/cache/lookup`, LOOKUP_BODY, settings, child.pid);
+    keepCpu(cpu, result.cpuMicrosPerRequest);
+    return result.requestsPerSecond;
   } finally {
     await child.stop();
   }
 }
 
 /** Starts a baseline server (scripts/bench/servers/), measures lookups against it; always stops it. */
-async function measureBaseline(script: string, env: Record<string, string>, settings: Settings): Promise<number> {
+async function measureBaseline(script: string, env: Record<string, string>, settings: Settings, cpu?: number[]): Promise<number> {
   const port = await freePort();
   const child = spawnPinned(SERVER_CORE, [BUN, `scripts/bench/servers/${script}`], { PORT: String(port), ...env });
   try {
     await waitForHttp(`http://127.0.0.1:${port}/health`);
-    return (await measureHttp(`http://127.0.0.1:${port}/cache/lookup`, LOOKUP_BODY, settings)).requestsPerSecond;
+    const result = await measureHttp(`http://127.0.0.1:${port}/cache/lookup`, LOOKUP_BODY, settings, child.pid);
+    keepCpu(cpu, result.cpuMicrosPerRequest);
+    return result.requestsPerSecond;
   } finally {
     await child.stop();
   }
@@ -73,14 +83,20 @@ export const memoryHit: Scenario = {
   async run(settings) {
     const response = llmResponse(1024, 1);
     let answer = "";
+    const cpu = cpuSamples();
     const { base, cand, ratios } = await alternate(
       settings,
-      () => measureBaseline("bare.ts", { BODY: answer || "{}" }, settings),
+      () => measureBaseline("bare.ts", { BODY: answer || "{}" }, settings, cpu.base),
       () =>
-        measureSidecar({}, settings, async (url) => {
-          await storeEntry(url, response);
-          answer = await (await fetch(`${url}/cache/lookup`, { method: "POST", headers: { "content-type": "application/json" }, body: LOOKUP_BODY })).text();
-        }),
+        measureSidecar(
+          {},
+          settings,
+          async (url) => {
+            await storeEntry(url, response);
+            answer = await (await fetch(`${url}/cache/lookup`, { method: "POST", headers: { "content-type": "application/json" }, body: LOOKUP_BODY })).text();
+          },
+          cpu.cand,
+        ),
     );
     return {
       id: this.id,
@@ -94,6 +110,7 @@ export const memoryHit: Scenario = {
       notes: [
         `1 KB chat.completion response; wrk -t1 -c${settings.connections}, server on core ${SERVER_CORE}, wrk on core ${CLIENT_CORE}; LOG_LEVEL=warn (no access log) on the sidecar`,
         "the first baseline run answers a placeholder body; later runs answer the sidecar's exact hit body",
+        cpuNote(cpu, "bare", "sidecar"),
       ],
     };
   },
@@ -110,10 +127,11 @@ export const redisHit: Scenario = {
       const writer = await startSidecar({ REDIS_URL: redis.url });
       const key = await storeEntry(writer.url, response);
       await writer.child.stop();
+      const cpu = cpuSamples();
       const { base, cand, ratios } = await alternate(
         settings,
-        () => measureBaseline("redis-get.ts", { REDIS_URL: redis.url, KEY: key }, settings),
-        () => measureSidecar({ REDIS_URL: redis.url, CACHE_MEMORY_MAX_ENTRIES: "0" }, settings),
+        () => measureBaseline("redis-get.ts", { REDIS_URL: redis.url, KEY: key }, settings, cpu.base),
+        () => measureSidecar({ REDIS_URL: redis.url, CACHE_MEMORY_MAX_ENTRIES: "0" }, settings, undefined, cpu.cand),
       );
       return {
         id: this.id,
@@ -125,8 +143,9 @@ export const redisHit: Scenario = {
         target: ">= 0.8",
         met: verdict(ratios, 0.8),
         notes: [
-          "value stored zstd-compressed by the sidecar (1 KB JSON); the sidecar also hashes the key, decompresses, checks freshness and answers through its framework; the baseline answers the raw bytes it read",
+          "value stored zstd-compressed by the sidecar (1 KB JSON); the sidecar also checks the body, keys it (memoised by body), decompresses, checks freshness and answers; the baseline answers the raw bytes it read",
           `both servers on core ${SERVER_CORE}; redis-server shares core ${CLIENT_CORE} with wrk`,
+          cpuNote(cpu, "bare + GET", "sidecar"),
         ],
       };
     } finally {

@@ -14,6 +14,9 @@ import { startNginx } from "../servers/nginx.ts";
 import {
   BUN,
   CLIENT_CORE,
+  cpuNote,
+  cpuSamples,
+  cpuSeconds,
   freePort,
   median,
   ROOT,
@@ -26,7 +29,9 @@ import {
   type Scenario,
   type Settings,
   type WrkResult,
+  type WrkRun,
   verdict,
+  wrkScript,
 } from "../harness.ts";
 
 /** The mock LLM accepts any OpenAI key starting with sk-valid. */
@@ -134,12 +139,12 @@ function startNginxProxy(mock: MockProcess): Promise<{ url: string; child: Child
 }
 
 /** Runs `use` with a fresh mock and a fresh server in front of it, then stops both by PID. */
-async function withServers<T>(start: (mock: MockProcess) => Promise<{ url: string; child: Child }>, use: (url: string, mock: MockProcess) => Promise<T>): Promise<T> {
+async function withServers<T>(start: (mock: MockProcess) => Promise<{ url: string; child: Child }>, use: (url: string, mock: MockProcess, pid: number) => Promise<T>): Promise<T> {
   const mock = await startMock(SERVER_CORE);
   try {
     const server = await start(mock);
     try {
-      return await use(server.url, mock);
+      return await use(server.url, mock, server.child.pid);
     } finally {
       await server.child.stop();
     }
@@ -160,21 +165,13 @@ function toMs(value: string): number {
 }
 
 /** wrk (pinned to the client core) sending the same POST with the given headers. */
-async function wrkPost(url: string, body: string, headers: Record<string, string>, seconds: number, connections: number): Promise<WrkResult> {
+async function wrkPost(url: string, body: string, headers: Record<string, string>, seconds: number, connections: number): Promise<WrkRun> {
   const lua = [`wrk.method = "POST"`, ...Object.entries(headers).map(([name, value]) => `wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`), `wrk.body = ${JSON.stringify(body)}`, ""].join("\n");
   const script = `${WORK_DIR}/request-${Bun.hash(lua).toString(16)}.lua`;
   await Bun.write(script, lua);
-  const run = Bun.spawn(["taskset", "-c", CLIENT_CORE, "wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", script, url], { stdout: "pipe", stderr: "pipe" });
-  const output = await new Response(run.stdout).text();
-  if ((await run.exited) !== 0) throw new Error(`wrk failed: ${await new Response(run.stderr).text()}`);
-  const errors = /Socket errors: (.*)/.exec(output)?.[1];
-  if (errors !== undefined) throw new Error(`wrk saw socket errors against ${url}: ${errors}`);
-  return {
-    requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1]),
-    p50Ms: toMs(/\s50%\s+(\S+)/.exec(output)?.[1] ?? ""),
-    p99Ms: toMs(/\s99%\s+(\S+)/.exec(output)?.[1] ?? ""),
-    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(output)?.[1] ?? 0),
-  };
+  const run = await wrkScript(url, script, seconds, connections);
+  if (run.socketErrors !== null) throw new Error(`wrk saw socket errors against ${url}: ${run.socketErrors}`);
+  return run;
 }
 
 interface Answer {
@@ -203,14 +200,16 @@ async function primeAndCheck(url: string, body: string, cacheHeader: string, nam
 }
 
 /** Warm-up and measured wrk runs; the upstream must not be called during either. */
-async function measureHits(url: string, mock: MockProcess, settings: Settings, name: string): Promise<WrkResult> {
+async function measureHits(url: string, mock: MockProcess, settings: Settings, name: string, pid: number): Promise<WrkResult & { cpuMicrosPerRequest: number }> {
   const before = await mock.count();
   await wrkPost(`${url}${PATH}`, HIT_BODY, HEADERS, settings.warmupSeconds, settings.connections);
+  const cpuBefore = cpuSeconds(pid);
   const result = await wrkPost(`${url}${PATH}`, HIT_BODY, HEADERS, settings.seconds, settings.connections);
+  const cpuMicrosPerRequest = ((cpuSeconds(pid) - cpuBefore) * 1e6) / result.requests;
   const after = await mock.count();
   if (result.non2xx > 0) throw new Error(`${name} answered ${result.non2xx} non-2xx responses under load`);
   if (after !== before) throw new Error(`${name} called the upstream ${after - before} times during the measurement: not every request was a hit`);
-  return result;
+  return { ...result, cpuMicrosPerRequest };
 }
 
 /** Runs the closed-loop client pinned to the client core. */
@@ -249,18 +248,21 @@ export const proxyHit: Scenario = {
     const baseP99: number[] = [];
     const candP99: number[] = [];
     let answerBytes = 0;
+    const cpu = cpuSamples();
     for (let i = 0; i < settings.pairs; i++) {
-      const nginx = await withServers(startNginxProxy, async (url, mock) => {
+      const nginx = await withServers(startNginxProxy, async (url, mock, pid) => {
         await primeAndCheck(`${url}${PATH}`, HIT_BODY, "x-cache-status", "nginx");
-        return measureHits(url, mock, settings, "nginx");
+        return measureHits(url, mock, settings, "nginx", pid);
       });
+      cpu.base.push(nginx.cpuMicrosPerRequest);
       base.push(nginx.requestsPerSecond);
       baseP99.push(nginx.p99Ms);
-      const sidecar = await withServers(startProxySidecar, async (url, mock) => {
+      const sidecar = await withServers(startProxySidecar, async (url, mock, pid) => {
         const hit = await primeAndCheck(`${url}${PATH}`, HIT_BODY, "x-cache", "sidecar");
         answerBytes = Buffer.byteLength(hit.body);
-        return measureHits(url, mock, settings, "sidecar");
+        return measureHits(url, mock, settings, "sidecar", pid);
       });
+      cpu.cand.push(sidecar.cpuMicrosPerRequest);
       cand.push(sidecar.requestsPerSecond);
       candP99.push(sidecar.p99Ms);
     }
@@ -278,6 +280,7 @@ export const proxyHit: Scenario = {
         `${answerBytes} B chat.completion answer (mock LLM, n=4, temperature 0), same POST body every request; wrk -t1 -c${settings.connections}, server on core ${SERVER_CORE}, wrk on core ${CLIENT_CORE}`,
         "nginx-light: one process (master_process off), proxy_cache_methods POST, key $request_uri|$request_body, open_file_cache, sendfile, keepalive_requests 1e6; sidecar: bun src/main.ts, memory tier only, LOG_LEVEL=warn",
         `checked before each run: 200, MISS then HIT with the upstream's bytes; the mock's call count did not move during warm-up and measurement; wrk p99 nginx ${ms(median(baseP99))} ms, sidecar ${ms(median(candP99))} ms`,
+        cpuNote(cpu, "nginx", "sidecar"),
       ],
       extra: { nginxP99Ms: baseP99, sidecarP99Ms: candP99, answerBytes },
     };
