@@ -42,9 +42,17 @@ const startedAt = Date.now();
 // Created here, not by the app: the server records every request from the first one on.
 const httpMetrics = new HttpMetrics();
 const sidecar = lazySidecar(
-  async () => (await import("./compose.ts")).composeSidecar(settled, logger, { version, startedAt, httpMetrics }),
+  async () => {
+    const [{ composeSidecar }, { verifyConfig }] = await Promise.all([import("./compose.ts"), import("./config/verify.ts")]);
+    verifyConfig(settled);
+    return composeSidecar(settled, logger, { version, startedAt, httpMetrics });
+  },
   (error) => {
-    // A bug: it ends the process, as an uncaught error at start-up did.
+    // Both are bugs, and end the process as they did when they happened before listening.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`ai-response-cache: configuration error: ${error.message}\n`);
+      process.exit(2);
+    }
     logger.error("the application failed to load", { error });
     process.exit(1);
   },
