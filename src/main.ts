@@ -2,6 +2,7 @@ import pkg from "../package.json" with { type: "json" };
 import { describeListenFailure, EXIT_LISTEN_FAILED, usage } from "./cli.ts";
 import { ConfigError, describeConfig, loadConfig } from "./config/load.ts";
 import { createLogger } from "./logging/logger.ts";
+import { stdoutSink } from "./logging/stdout-sink.ts";
 import { livenessHandler } from "./http/health/liveness.ts";
 import { HttpMetrics } from "./http/prometheus/http-metrics.ts";
 import { serve, type RunningServer } from "./http/serve.ts";
@@ -37,7 +38,7 @@ try {
 }
 const settled = config;
 
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, stdoutSink());
 const startedAt = Date.now();
 // Created here, not by the app: the server records every request from the first one on.
 const httpMetrics = new HttpMetrics();
