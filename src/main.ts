@@ -121,6 +121,7 @@ try {
   process.exit(EXIT_LISTEN_FAILED);
 }
 if (config.apiKeys.length === 0) logger.warn("no API key configured: development mode, every request is allowed");
-logger.info("ai-response-cache started", { version, pid: process.pid, url: running.url, port: running.port, config: describeConfig(config) });
+// Described only when the line is written: parsing the upstream URLs is a first use of the URL parser (2 ms).
+if (logger.enabled("info")) logger.info("ai-response-cache started", { version, pid: process.pid, url: running.url, port: running.port, config: describeConfig(config) });
 
 loadTimer = setTimeout(loadSoon, LOAD_AFTER_MS);
