@@ -63,9 +63,10 @@ const sidecar = lazySidecar(
   },
 );
 
-// The app loads on the heels of the first answer, or LOAD_AFTER_MS after listening if no request
-// comes first: the first request, usually a probe of /health, is never queued behind the app's
-// ~30 ms of evaluation. A request the app must answer loads it at once (lazy-sidecar.ts).
+// The start-up lines are written, and the app loaded, on the heels of the first answer, or
+// LOAD_AFTER_MS after listening if no request comes first: the first request, usually a probe of
+// /health, is never queued behind them (the lines take ~3 ms, the app ~30 ms of evaluation). A
+// request the app must answer loads it at once (lazy-sidecar.ts).
 const LOAD_AFTER_MS = 20;
 let loadScheduled = false;
 let loadTimer: ReturnType<typeof setTimeout> | undefined;
@@ -74,7 +75,18 @@ function loadSoon(): void {
   loadScheduled = true;
   clearTimeout(loadTimer);
   // After this turn of the event loop, so the answer that triggered it is sent first.
-  setImmediate(() => void sidecar.load().catch(() => {}));
+  setImmediate(() => {
+    announce();
+    if (!stopping) void sidecar.load().catch(() => {});
+  });
+}
+let announced = false;
+function announce(): void {
+  if (announced || running === null) return;
+  announced = true;
+  if (settled.apiKeys.length === 0) logger.warn("no API key configured: development mode, every request is allowed");
+  // Described only when the line is written: parsing the upstream URLs is a first use of the URL parser (2 ms).
+  if (logger.enabled("info")) logger.info("ai-response-cache started", { version, pid: process.pid, url: running.url, port: running.port, config: describeConfig(settled) });
 }
 const liveness = livenessHandler(version, startedAt);
 
@@ -84,6 +96,7 @@ let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
+  announce();
   logger.info("shutting down", { signal, in_flight: running?.inFlight() ?? 0 });
   clearInterval(memorySampler);
   // An app not yet asked for is not loaded now; one being loaded is closed once it has started.
@@ -124,8 +137,4 @@ try {
   process.stderr.write(`ai-response-cache: ${line}\n`);
   process.exit(EXIT_LISTEN_FAILED);
 }
-if (config.apiKeys.length === 0) logger.warn("no API key configured: development mode, every request is allowed");
-// Described only when the line is written: parsing the upstream URLs is a first use of the URL parser (2 ms).
-if (logger.enabled("info")) logger.info("ai-response-cache started", { version, pid: process.pid, url: running.url, port: running.port, config: describeConfig(config) });
-
 loadTimer = setTimeout(loadSoon, LOAD_AFTER_MS);
