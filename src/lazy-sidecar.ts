@@ -1,5 +1,6 @@
 import type { Server } from "bun";
 import type { Sidecar } from "./compose.ts";
+import { requestContext } from "./logging/context.ts";
 
 /**
  * A sidecar composed on demand: the server listens and answers its own routes (/health) while
@@ -28,11 +29,15 @@ export function lazySidecar(compose: () => Promise<Sidecar>, failed: (error: unk
   let ready: Sidecar | null = null;
   const load = (): Promise<Sidecar> => {
     if (loading === undefined) {
-      loading = compose().then(async (sidecar) => {
-        await sidecar.start();
-        ready = sidecar;
-        return sidecar;
-      });
+      // Outside the context of the request that asked first: what the app sets up (the Redis
+      // client's events, timers) would otherwise log that request's id for ever after.
+      loading = requestContext.exit(() =>
+        compose().then(async (sidecar) => {
+          await sidecar.start();
+          ready = sidecar;
+          return sidecar;
+        }),
+      );
       loading.catch(failed);
     }
     return loading;

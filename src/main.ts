@@ -1,6 +1,7 @@
 import pkg from "../package.json" with { type: "json" };
 import { describeListenFailure, EXIT_LISTEN_FAILED, usage } from "./cli.ts";
 import { ConfigError, describeConfig, loadConfig } from "./config/load.ts";
+import { requestContext } from "./logging/context.ts";
 import { createLogger } from "./logging/logger.ts";
 import { stdoutSink } from "./logging/stdout-sink.ts";
 import { livenessHandler } from "./http/health/liveness.ts";
@@ -74,11 +75,14 @@ function loadSoon(): void {
   if (loadScheduled) return;
   loadScheduled = true;
   clearTimeout(loadTimer);
-  // After this turn of the event loop, so the answer that triggered it is sent first.
-  setImmediate(() => {
-    announce();
-    if (!stopping) void sidecar.load().catch(() => {});
-  });
+  // After this turn of the event loop, so the answer that triggered it is sent first; outside
+  // that request's context, so the start-up lines do not carry its id.
+  setImmediate(() =>
+    requestContext.exit(() => {
+      announce();
+      if (!stopping) void sidecar.load().catch(() => {});
+    }),
+  );
 }
 let announced = false;
 function announce(): void {

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { Server } from "bun";
 import type { Sidecar } from "../../src/compose.ts";
 import { lazySidecar } from "../../src/lazy-sidecar.ts";
+import { requestContext } from "../../src/logging/context.ts";
 
 const server = {} as Server<undefined>;
 
@@ -37,6 +38,20 @@ describe("a sidecar loaded behind the server", () => {
     expect([composed, calls.start, lazy.current()]).toEqual([1, 1, sidecar]);
     // Once started, a request is answered directly, not through a promise.
     expect(lazy.fetch(new Request("http://localhost/c"), server)).toBeInstanceOf(Response);
+  });
+
+  test("the sidecar is composed and started outside the context of the request that asked first", async () => {
+    const { sidecar } = fakeSidecar("app");
+    const seen: unknown[] = [];
+    const lazy = lazySidecar(async () => {
+      seen.push(requestContext.getStore());
+      await Bun.sleep(1);
+      seen.push(requestContext.getStore());
+      return sidecar;
+    }, () => {});
+    const response = await requestContext.run({ request_id: "first-request" }, () => lazy.fetch(new Request("http://localhost/a"), server));
+    expect(await response.text()).toBe("app /a");
+    expect(seen).toEqual([undefined, undefined]);
   });
 
   test("a failure is reported once and fails the waiting requests", async () => {
