@@ -42,12 +42,16 @@ export interface Sidecar {
  * The composition root, used by main.ts and by the tests alike: configuration in, a sidecar
  * out. Nothing here reads the environment or listens on a port.
  */
-export async function composeSidecar(config: Config, logger: Logger, options: { version: string; startedAt?: number }): Promise<Sidecar> {
+export async function composeSidecar(
+  config: Config,
+  logger: Logger,
+  options: { version: string; startedAt?: number; /** Given when the server records requests before the app exists (main.ts). */ httpMetrics?: HttpMetrics },
+): Promise<Sidecar> {
   const { cache, monitor } = await wireCache(config, logger);
   // One budget for every request body held at once, whichever route reads it.
   const bodyBudget = new BodyBudget(config.maxInflightBodyBytes);
   const proxyMetrics = new ProxyMetrics();
-  const httpMetrics = new HttpMetrics();
+  const httpMetrics = options.httpMetrics ?? new HttpMetrics();
   const { app, hot } = createHttp({
     httpMetrics,
     cache,

@@ -1,5 +1,4 @@
-import { Value } from "@sinclair/typebox/value";
-import { ConfigSchema, type Config } from "./model.ts";
+import type { Config } from "./model.ts";
 import { describeTarget } from "../engine/redis/target.ts";
 import { redisTarget } from "./redis-target.ts";
 import { ConfigError, ENV_VARIABLES } from "./variables.ts";
@@ -30,12 +29,8 @@ export function loadConfig(env: Environment): Config {
     const previous = values[variable.field];
     values[variable.field] = Array.isArray(previous) && Array.isArray(value) ? [...new Set([...previous, ...value])] : value;
   }
-  if (!Value.Check(ConfigSchema, values)) {
-    // The parsers check every value against the same schema bounds: reaching this is a bug here, not bad input.
-    const first = Value.Errors(ConfigSchema, values).First();
-    throw new ConfigError("configuration", `${first?.path ?? "?"} ${first?.message ?? "is invalid"}`, "see --help");
-  }
-  const config = values;
+  // Each parser checked its own value; verifyConfig (verify.ts) checks the whole against the schema.
+  const config = values as Config;
 
   if (config.environment === "production" && config.apiKeys.length === 0 && config.scopedApiKeys.length === 0) {
     throw new ConfigError("API_KEY", "no API key is configured in production", "a key in API_KEY, ADDITIONAL_API_KEYS or SCOPED_API_KEYS");

@@ -3,6 +3,7 @@ import { AccessControl, ApiKeyVerifier, authPlugin } from "./auth/plugin.ts";
 import type { ScopedKey } from "../engine/access.ts";
 import { cacheController } from "./cache/routes.ts";
 import { hotLookup } from "./cache/hot-lookup.ts";
+import type { HOT_ROUTES, HotPath } from "./hot-paths.ts";
 import { lookupHandler, type LookupHandler } from "./cache/lookup.ts";
 import { dashboardController } from "./dashboard/routes.ts";
 import { DashboardService, type ModelPrices } from "./dashboard/service.ts";
@@ -116,8 +117,8 @@ export type HotRoutes = Readonly<Record<string, Readonly<Record<string, (request
  */
 export function createHttp(deps: AppDependencies): { app: App; hot: HotRoutes } {
   const shared = sharedOf(deps);
-  return {
-    app: createApp(deps, shared),
-    hot: { "/cache/lookup": { POST: hotLookup({ lookup: shared.lookup, access: shared.access, limits: shared.limits, logger: deps.logger }) } },
+  const hot: Record<HotPath, Record<(typeof HOT_ROUTES)[HotPath][number], (request: Request) => Promise<Response>>> = {
+    "/cache/lookup": { POST: hotLookup({ lookup: shared.lookup, access: shared.access, limits: shared.limits, logger: deps.logger }) },
   };
+  return { app: createApp(deps, shared), hot };
 }

@@ -1,6 +1,5 @@
 import type { Server } from "bun";
 import { BODY_DISCARD_LIMIT_BYTES } from "./body.ts";
-import type { HotRoutes } from "./app.ts";
 import { pathOf } from "./path.ts";
 import { requestContext, type RequestContext } from "../logging/context.ts";
 import type { Logger } from "../logging/logger.ts";
@@ -14,8 +13,12 @@ export interface ServeOptions {
   readonly logger: Logger;
   /** Counts every request by route template and status for /metrics. */
   readonly httpMetrics?: HttpMetrics;
-  /** Routes the runtime's own router sends straight to their handlers, ahead of `handler`. */
-  readonly hot?: HotRoutes;
+  /**
+   * Paths the runtime's router answers before `handler` is asked (by method; other methods fall
+   * through to `handler`), with the same request id, access log and metrics as every request:
+   * the hot routes (see createHttp) and the liveness probe.
+   */
+  readonly routes?: Readonly<Record<string, Readonly<Record<string, FetchHandler>>>>;
 }
 
 export interface RunningServer {
@@ -87,7 +90,7 @@ export function serve(handler: FetchHandler, options: ServeOptions): RunningServ
   const logInfo = logger.enabled("info");
   const logDebug = logger.enabled("debug");
 
-  const observed = async (request: Request, server: Server<undefined>, answer: FetchHandler = handler): Promise<Response> => {
+  const observe = (answer: FetchHandler) => async (request: Request, server: Server<undefined>): Promise<Response> => {
     const started = Bun.nanoseconds();
     const context = contextOf(request);
     let status = 500;
@@ -109,12 +112,11 @@ export function serve(handler: FetchHandler, options: ServeOptions): RunningServ
       }
     }
   };
-  const fetch = withRoutableUrl(observed);
-  // The same per-request wrapper around each hot handler; the runtime matches their paths natively.
-  const routes: Record<string, Record<string, (request: Request, server: Server<undefined>) => Promise<Response>>> = {};
-  for (const [path, methods] of Object.entries(options.hot ?? {})) {
-    routes[path] = Object.fromEntries(Object.entries(methods).map(([method, hot]) => [method, (request: Request, server: Server<undefined>) => observed(request, server, hot)]));
-  }
+  const fetch = withRoutableUrl(observe(handler));
+  // The same per-request wrapper around each of the runtime's routes; it matches their paths natively.
+  const routes = Object.fromEntries(
+    Object.entries(options.routes ?? {}).map(([path, methods]) => [path, Object.fromEntries(Object.entries(methods).map(([method, route]) => [method, observe(route)]))]),
+  );
 
   const server = Bun.serve({
     hostname: options.host,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Elysia } from "elysia";
 import { createApp } from "../../src/http/app.ts";
+import { livenessHandler } from "../../src/http/health/liveness.ts";
 import { buildTestApp, type TestApp } from "../support/app.ts";
 
 let t: TestApp;
@@ -16,6 +17,16 @@ describe("health and readiness", () => {
     const body = await response.json();
     expect(body.status).toBe("ok");
     expect(typeof body.uptime_seconds).toBe("number");
+  });
+
+  test("the server's own /health (answered before the app is loaded) answers as the app's route does", async () => {
+    const app = await t.request("/health");
+    const own = livenessHandler("test", Date.now() - 1500)();
+    expect(own.headers.get("content-type")).toBe(app.headers.get("content-type"));
+    const [ownBody, appBody] = [await own.json(), await app.json()];
+    expect(Object.keys(ownBody)).toEqual(Object.keys(appBody));
+    expect(ownBody).toEqual({ status: "ok", version: "test", uptime_seconds: expect.any(Number) });
+    expect(ownBody.uptime_seconds).toBeGreaterThanOrEqual(1.5);
   });
 
   test("GET /ready reports each tier (memory only here)", async () => {

@@ -21,7 +21,7 @@ interface Served {
 /** The real app on a real loopback port; bodies limited to 1 MB. */
 async function serveApp(overrides: Parameters<typeof buildTestApp>[0] = {}): Promise<Served> {
   const t = await buildTestApp({ maxBodyBytes: MB, maxTextBytes: MB, maxResponseBytes: MB, ...overrides });
-  const running = serve(t.fetch, { host: "127.0.0.1", port: 0, maxBodyBytes: t.config.maxBodyBytes, shutdownTimeoutMs: 2000, logger: t.logger, hot: t.hot });
+  const running = serve(t.fetch, { host: "127.0.0.1", port: 0, maxBodyBytes: t.config.maxBodyBytes, shutdownTimeoutMs: 2000, logger: t.logger, routes: t.hot });
   return {
     t,
     running,

@@ -190,7 +190,7 @@ describe("the hot route over a real port", () => {
   const logger = createMemoryLogger("info");
 
   beforeAll(async () => {
-    running = serve(t.fetch, { host: "127.0.0.1", port: 0, maxBodyBytes: MAX_BODY, shutdownTimeoutMs: 2000, logger, httpMetrics: t.httpMetrics, hot: t.hot });
+    running = serve(t.fetch, { host: "127.0.0.1", port: 0, maxBodyBytes: MAX_BODY, shutdownTimeoutMs: 2000, logger, httpMetrics: t.httpMetrics, routes: t.hot });
   });
   afterAll(() => running.shutdown());
 

@@ -11,7 +11,7 @@ const logger = createMemoryLogger("debug");
 const json = { "content-type": "application/json", "x-api-key": PRIMARY_KEY };
 beforeAll(async () => {
   t = await buildTestApp({ apiKeys: [PRIMARY_KEY] }, logger);
-  running = serve(t.fetch, { host: "127.0.0.1", port: 0, maxBodyBytes: 8192, shutdownTimeoutMs: 2000, logger, httpMetrics: t.httpMetrics, hot: t.hot });
+  running = serve(t.fetch, { host: "127.0.0.1", port: 0, maxBodyBytes: 8192, shutdownTimeoutMs: 2000, logger, httpMetrics: t.httpMetrics, routes: t.hot });
 });
 afterAll(async () => {
   await running.shutdown();

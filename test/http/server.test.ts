@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Elysia } from "elysia";
+import { HttpMetrics } from "../../src/http/prometheus/http-metrics.ts";
 import { serve } from "../../src/http/serve.ts";
 import { buildTestApp, PRIMARY_KEY } from "../support/app.ts";
 import { createMemoryLogger } from "../support/logger.ts";
@@ -29,6 +30,38 @@ describe("serving over a real port", () => {
     } finally {
       await running.shutdown();
       await t.close();
+    }
+  });
+
+  test("a runtime route is answered before the handler, with the same id, log line and metrics; other methods fall through", async () => {
+    const logger = createMemoryLogger("debug");
+    const httpMetrics = new HttpMetrics();
+    const running = serve(() => Response.json({ from: "handler" }, { status: 404 }), {
+      host: "127.0.0.1",
+      port: 0,
+      maxBodyBytes: 1024,
+      shutdownTimeoutMs: 2000,
+      logger,
+      httpMetrics,
+      routes: { "/health": { GET: () => Response.json({ from: "route" }) } },
+    });
+    try {
+      const routed = await fetch(`${running.url}/health?probe=1`, { headers: { "x-request-id": "probe-1" } });
+      expect([routed.status, await routed.json(), routed.headers.get("x-request-id")]).toEqual([200, { from: "route" }, "probe-1"]);
+      const fallen = await fetch(`${running.url}/health`, { method: "POST" });
+      expect([fallen.status, await fallen.json()]).toEqual([404, { from: "handler" }]);
+      expect(fallen.headers.get("x-request-id")).not.toBeNull();
+      const requests = logger.records().filter((record) => record.msg === "request");
+      expect(requests.map((r) => [r.level, r.method, r.path, r.status])).toEqual([
+        ["debug", "GET", "/health", 200],
+        ["debug", "POST", "/health", 404],
+      ]);
+      expect(httpMetrics.snapshot().map((series) => [series.route, series.method, series.statuses])).toEqual([
+        ["/health", "GET", [[200, 1]]],
+        ["/health", "POST", [[404, 1]]],
+      ]);
+    } finally {
+      await running.shutdown();
     }
   });
 

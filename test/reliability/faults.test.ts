@@ -33,7 +33,7 @@ beforeAll(async () => {
     // takes to look.
     coherence: false,
   });
-  running = serve(t.fetch, { host: "127.0.0.1", port: 0, maxBodyBytes: 1 << 20, shutdownTimeoutMs: 2000, logger: t.logger, hot: t.hot });
+  running = serve(t.fetch, { host: "127.0.0.1", port: 0, maxBodyBytes: 1 << 20, shutdownTimeoutMs: 2000, logger: t.logger, routes: t.hot });
 });
 afterAll(async () => {
   await running.shutdown();

@@ -16,7 +16,7 @@ export interface TestApp {
   readonly app: Sidecar["app"];
   /** The whole sidecar's handler: proxy paths included. */
   readonly fetch: Sidecar["fetch"];
-  /** The routes a server answers natively, ahead of `fetch` (pass as serve()'s `hot`, as main.ts does). */
+  /** The routes a server answers natively, ahead of `fetch` (pass as serve()'s `routes`, as main.ts does). */
   readonly hot: Sidecar["hot"];
   readonly cache: Sidecar["cache"];
   readonly monitor: Sidecar["monitor"];

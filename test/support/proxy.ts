@@ -30,7 +30,7 @@ export const BOB = "sk-valid-bob";
 export async function startProxy(overrides: Partial<Config> = {}, mockOptions: Parameters<typeof startMockLlm>[0] = {}): Promise<ProxyHarness> {
   const mock = await startMockLlm(mockOptions);
   const t = await buildTestApp({ proxyOpenaiUrl: mock.openaiBaseUrl, proxyAnthropicUrl: mock.anthropicBaseUrl, ...overrides });
-  const running = serve(t.fetch, { host: "127.0.0.1", port: 0, maxBodyBytes: t.config.maxBodyBytes, shutdownTimeoutMs: 2000, logger: t.logger, hot: t.hot });
+  const running = serve(t.fetch, { host: "127.0.0.1", port: 0, maxBodyBytes: t.config.maxBodyBytes, shutdownTimeoutMs: 2000, logger: t.logger, routes: t.hot });
   const url = running.url;
   return {
     t,

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { ConfigError, describeConfig, loadConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/model.ts";
 import { ENV_VARIABLES } from "../../src/config/variables.ts";
+import { verifyConfig } from "../../src/config/verify.ts";
 
 describe("configuration", () => {
   test("an empty environment gives the memory-only development defaults", () => {
@@ -16,6 +17,12 @@ describe("configuration", () => {
     expect(config.apiKeys).toEqual([]);
     expect(config.operationTtls.summarize).toBe(7200);
     expect(config.memoryMaxBytes).toBe(64 * 1024 * 1024);
+  });
+
+  test("a configuration outside its schema is refused as a bug in the parsers, naming the field", () => {
+    expect(() => verifyConfig({ ...loadConfig({}), port: -1 })).toThrow(ConfigError);
+    expect(() => verifyConfig({ ...loadConfig({}), port: -1 })).toThrow("/port");
+    expect(() => verifyConfig(loadConfig({}))).not.toThrow();
   });
 
   test("reads every documented variable", () => {
@@ -94,6 +101,8 @@ describe("configuration", () => {
       for (const [env, field, expected] of cases) {
         const config = loadConfig(env);
         expect([field, config[field] as unknown]).toEqual([field, expected]);
+        // What the parsers give satisfies the schema (main.ts checks this again while the app loads).
+        verifyConfig(config);
         expect([field, config[field] as unknown]).not.toEqual([field, defaults[field]]);
       }
     } finally {

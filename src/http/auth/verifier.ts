@@ -1,4 +1,3 @@
-import { timingSafeEqual } from "node:crypto";
 import type { ScopedKey } from "../../engine/access.ts";
 import { FULL_ACCESS, type Principal } from "./principal.ts";
 
@@ -43,9 +42,13 @@ export class ApiKeyVerifier {
     return found;
   }
 
-  /** Constant-time comparison of two SHA-256 digests. */
+  /**
+   * Constant-time comparison of two SHA-256 digests: node:crypto's timingSafeEqual, as Bun's
+   * global crypto exposes it, because importing node:crypto costs start-up ~10 ms (it loads
+   * the stream modules its hashes are built on).
+   */
   static digestsEqual(a: Buffer, b: Buffer): boolean {
-    return timingSafeEqual(a, b);
+    return crypto.timingSafeEqual(a, b);
   }
 
   /** required: a missing key is refused; optional: a missing key is allowed, a wrong one never. */

@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import type { ResponseCache } from "../../engine/service.ts";
 import { documented } from "../docs/operation.ts";
 import { RedisHealthSchema } from "../management/model.ts";
+import { livenessBody } from "./liveness.ts";
 
 // Plain TypeBox, not Elysia's `t`: its Integer and Number also accept numeric strings, which the
 // document would then show as string-or-number.
@@ -39,7 +40,7 @@ const READY_EXAMPLE = {
  */
 export const healthController = (cache: ResponseCache, version: string, startedAt: number) =>
   new Elysia({ name: "health" })
-    .get("/health", () => ({ status: "ok" as const, version, uptime_seconds: Math.round((Date.now() - startedAt) / 10) / 100 }), {
+    .get("/health", () => livenessBody(version, startedAt), {
       response: { 200: HealthResponse },
       detail: documented({
         operationId: "getHealth",
