@@ -93,4 +93,148 @@ describe("memory tier", () => {
   test("counts keys and values as UTF-16 plus a fixed overhead", () => {
     expect(MemoryTier.entryBytes("ab", "cde")).toBe(10 + ENTRY_OVERHEAD_BYTES);
   });
+
+  // The slot arrays start at 1024 slots and double: these cross that boundary.
+  test("entries stored across the growth of the slot arrays keep their values and times", () => {
+    const time = clock();
+    const tier = new MemoryTier({ maxEntries: 5000, maxBytes: 1 << 30, now: time.now });
+    for (let i = 0; i < 3000; i++) {
+      expect(tier.set(`k${i}`, `"${i}"`, time.now() + 60_000 + i, time.now() - i, time.now() + 30_000 + i)).toBe(true);
+    }
+    expect(tier.size).toBe(3000);
+    for (let i = 0; i < 3000; i++) {
+      expect(tier.get(`k${i}`)).toEqual({ json: `"${i}"`, storedAt: time.now() - i, expiresAt: time.now() + 60_000 + i, freshUntil: time.now() + 30_000 + i });
+    }
+    expect(tier.markStale("k2500", time.now())).toBe(true);
+    expect(tier.get("k2500")?.freshUntil).toBe(time.now());
+    expect(tier.capExpiry(time.now() + 60_100)).toBe(2899);
+    expect(tier.get("k2999")?.expiresAt).toBe(time.now() + 60_100);
+    expect(tier.get("k1")?.expiresAt).toBe(time.now() + 60_001);
+  });
+
+  test("evicts in recency order after the slot arrays have grown, up to a bound that is no power of two", () => {
+    const time = clock();
+    const tier = new MemoryTier({ maxEntries: 2500, maxBytes: 1 << 30, now: time.now });
+    for (let i = 0; i < 2500; i++) tier.set(`k${i}`, String(i), time.now() + 60_000);
+    // Use the even keys below 1000 (oldest first), so the odd ones below 1000 are now the least recent.
+    for (let i = 0; i < 1000; i += 2) tier.get(`k${i}`);
+    for (let i = 0; i < 500; i++) tier.set(`n${i}`, String(i), time.now() + 60_000);
+    expect(tier.size).toBe(2500);
+    expect(tier.evictions).toBe(500);
+    for (let i = 0; i < 1000; i++) expect(tier.has(`k${i}`)).toBe(i % 2 === 0);
+    // Next out: the keys from 1000 up, in the order they were stored.
+    tier.set("last", "1", time.now() + 60_000);
+    expect(tier.has("k1000")).toBe(false);
+    expect(tier.has("k1001")).toBe(true);
+  });
+
+  test("reuses freed slots before making new ones, and grows again after clear", () => {
+    const time = clock();
+    const tier = new MemoryTier({ maxEntries: 4000, maxBytes: 1 << 30, now: time.now });
+    for (let i = 0; i < 1024; i++) tier.set(`k${i}`, String(i), time.now() + 60_000);
+    expect(tier.deleteMatching((key) => Number(key.slice(1)) % 3 === 0)).toBe(342);
+    // 342 freed slots are taken again, then new ones past the first capacity.
+    for (let i = 0; i < 1000; i++) tier.set(`n${i}`, String(-i), time.now() + 60_000);
+    expect(tier.size).toBe(1024 - 342 + 1000);
+    for (let i = 0; i < 1024; i++) expect(tier.get(`k${i}`)?.json).toBe(i % 3 === 0 ? undefined : String(i));
+    for (let i = 0; i < 1000; i++) expect(tier.get(`n${i}`)?.json).toBe(String(-i));
+    // Oldest now: the k entries, read in order just above.
+    tier.clear();
+    expect([tier.size, tier.bytes, tier.get("k1")]).toEqual([0, 0, undefined]);
+    for (let i = 0; i < 3000; i++) tier.set(`c${i}`, String(i), time.now() + 60_000);
+    expect(tier.size).toBe(3000);
+    expect(tier.get("c0")?.json).toBe("0");
+    expect(tier.get("c2999")?.json).toBe("2999");
+  });
+
+  test("agrees with a plain LRU model over random operations across growth, eviction and expiry", () => {
+    const time = clock();
+    const maxEntries = 1500;
+    const maxBytes = MemoryTier.entryBytes("k0000", "x".repeat(40)) * 1600;
+    const tier = new MemoryTier({ maxEntries, maxBytes, now: time.now });
+    const model = new LruModel(maxEntries, maxBytes, time.now);
+    let seed = 42;
+    const random = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    for (let step = 0; step < 60_000; step++) {
+      const key = `k${String(random(2500)).padStart(4, "0")}`;
+      const op = random(100);
+      if (op < 50) {
+        const json = "x".repeat(random(80));
+        const expiresAt = time.now() + 1 + random(5000);
+        const freshUntil = time.now() + random(6000);
+        expect(tier.set(key, json, expiresAt, time.now(), freshUntil)).toBe(model.set(key, json, expiresAt, time.now(), freshUntil));
+      } else if (op < 85) {
+        expect(tier.get(key)).toEqual(model.get(key));
+      } else if (op < 92) {
+        expect(tier.delete(key)).toBe(model.delete(key));
+      } else if (op < 97) {
+        time.advance(random(50));
+      } else if (op < 99) {
+        expect(tier.has(key)).toBe(model.has(key));
+      } else if (step % 20_000 < 100) {
+        tier.clear();
+        model.clear();
+      }
+      if (step % 1000 === 0) expect([tier.size, tier.bytes, tier.evictions]).toEqual([model.size, model.bytes, model.evictions]);
+    }
+    expect([tier.size, tier.bytes, tier.evictions]).toEqual([model.size, model.bytes, model.evictions]);
+  });
 });
+
+/** The tier's semantics written the plain way: a Map in recency order (oldest first). */
+class LruModel {
+  private readonly entries = new Map<string, { json: string; storedAt: number; expiresAt: number; freshUntil: number; size: number }>();
+  bytes = 0;
+  evictions = 0;
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxBytes: number,
+    private readonly now: () => number,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string) {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    this.delete(key);
+    if (entry.expiresAt <= this.now()) return undefined;
+    this.entries.set(key, entry);
+    this.bytes += entry.size;
+    return { json: entry.json, storedAt: entry.storedAt, expiresAt: entry.expiresAt, freshUntil: entry.freshUntil };
+  }
+
+  has(key: string): boolean {
+    const entry = this.entries.get(key);
+    return entry !== undefined && entry.expiresAt > this.now();
+  }
+
+  set(key: string, json: string, expiresAt: number, storedAt: number, freshUntil: number): boolean {
+    const size = MemoryTier.entryBytes(key, json);
+    this.delete(key);
+    if (size > this.maxBytes || expiresAt <= this.now()) return false;
+    while (this.entries.size >= this.maxEntries || this.bytes + size > this.maxBytes) {
+      this.delete(this.entries.keys().next().value!);
+      this.evictions++;
+    }
+    this.entries.set(key, { json, storedAt, expiresAt, freshUntil: Math.min(freshUntil, expiresAt), size });
+    this.bytes += size;
+    return true;
+  }
+
+  delete(key: string): boolean {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return false;
+    this.entries.delete(key);
+    this.bytes -= entry.size;
+    return true;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+}
