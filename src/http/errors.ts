@@ -82,7 +82,7 @@ export async function afterDiscardingBody(request: Request, response: Response):
 
 /**
  * One error shape for every failure: `{error, detail, field?}`, for every route Elysia serves;
- * the routes served below it (hot-routes.ts) answer through the same functions.
+ * the routes served ahead of it (cache/hot-lookup.ts) answer through the same functions.
  */
 export const errorHandling = (logger: Logger) =>
   new Elysia({ name: "error-handling" }).onError({ as: "global" }, ({ code, error, request }) => {

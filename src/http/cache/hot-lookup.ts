@@ -1,6 +1,6 @@
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import type { AccessControl } from "../auth/plugin.ts";
-import { parseJsonObject, readJsonText, type BodyLimits } from "../body.ts";
+import { NotAJsonObjectError, parseJsonObject, readJsonText, type BodyLimits } from "../body.ts";
 import { afterDiscardingBody, knownErrorAnswer, unexpectedErrorAnswer, validationFailed } from "../errors.ts";
 import { BoundedMemo } from "../memo.ts";
 import type { CheckedLookup, LookupHandler } from "./lookup.ts";
@@ -40,13 +40,15 @@ export function hotLookup({ lookup, access, limits, logger }: HotLookupDependenc
     try {
       if (!open) access.principal(request, true);
       const text = await readJsonText(request, request.headers.get("content-type") ?? "", limits);
-      let checked = text === null ? undefined : memo.get(text);
+      // No body at all: refused as the Elysia route refuses it.
+      if (text === null) throw new NotAJsonObjectError();
+      let checked = memo.get(text);
       if (checked === undefined) {
-        const body = text === null ? null : parseJsonObject(text, limits.maxBodyBytes);
+        const body = parseJsonObject(text, limits.maxBodyBytes);
         schema ??= TypeCompiler.Compile(LookupRequest);
         if (!schema.Check(body)) return await afterDiscardingBody(request, validationFailed({ type: "body", first: schema.Errors(body).First() }));
         checked = { body };
-        if (text!.length <= MEMO_MAX_CHARS) memo.set(text!, checked);
+        if (text.length <= MEMO_MAX_CHARS) memo.set(text, checked);
       }
       if (!open) access.requireScope(request, "data");
       return await lookup(request, checked);

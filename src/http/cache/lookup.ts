@@ -56,24 +56,33 @@ class LookupAnswers {
       if (known !== undefined && known.ageMs === ageMs && known.json === result.json && known.tier === result.tier) {
         return new Response(known.body, { headers: known.headers });
       }
-      const body = `{"hit":true,"key":${JSON.stringify(result.key)},"response":${result.json},"tier":"${result.tier}","age_seconds":${ageMs / 1000}}`;
+      const body = hitBody(result, "");
       const headers = new Headers(HIT_HEADERS);
-      headers.set("age", String(Math.floor(ageMs / 1000)));
+      headers.set("age", ageHeader(result.ageSeconds!));
       if (result.json.length <= RENDERED_MAX_CHARS) this.rendered.set(result.key, { json: result.json, tier: result.tier, ageMs, body, headers });
       return new Response(body, { headers });
     }
-    const age = result.ageSeconds === null ? "null" : String(roundMs(result.ageSeconds));
     let extra = result.collapsed === true ? `,"collapsed":true` : "";
     if (result.stale === true) extra += `,"stale":true`;
     if (result.lease !== undefined) extra += `,"lease":{"token":"${result.lease.token}","ttl_ms":${result.lease.ttlMs}}`;
-    const response = new Response(`{"hit":true,"key":${JSON.stringify(result.key)},"response":${result.json},"tier":"${result.tier}","age_seconds":${age}${extra}}`, {
+    const response = new Response(hitBody(result, extra), {
       headers: result.collapsed === true ? COLLAPSED_HEADERS : result.stale === true ? STALE_HEADERS : HIT_HEADERS,
     });
-    // Age (RFC 9111) in whole seconds.
-    if (result.ageSeconds !== null) response.headers.set("age", String(Math.floor(result.ageSeconds)));
+    if (result.ageSeconds !== null) response.headers.set("age", ageHeader(result.ageSeconds));
     return response;
   }
 }
+
+type Hit = Extract<LookupResult, { hit: true }>;
+
+/** A hit's body: the stored text as it is, inside the LookupResponse shape; `extra` ends it. */
+function hitBody(result: Hit, extra: string): string {
+  const age = result.ageSeconds === null ? "null" : String(roundMs(result.ageSeconds));
+  return `{"hit":true,"key":${JSON.stringify(result.key)},"response":${result.json},"tier":"${result.tier}","age_seconds":${age}${extra}}`;
+}
+
+/** Age (RFC 9111): whole seconds. */
+const ageHeader = (seconds: number): string => String(Math.floor(seconds));
 
 /** A checked lookup body, and the key its own namespace gives it once built (memoised by hot-lookup.ts). */
 export interface CheckedLookup {
