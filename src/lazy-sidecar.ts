@@ -11,8 +11,6 @@ import { requestContext } from "./logging/context.ts";
 export interface LazySidecar {
   /** Every request the server's own routes do not answer; the first one starts loading. */
   readonly fetch: (request: Request, server: Server<undefined>) => Response | Promise<Response>;
-  /** The sidecar's hot route for `path` and `method` (see createHttp), waiting for the sidecar while it loads. */
-  hot(path: string, method: string): (request: Request, server: Server<undefined>) => Promise<Response>;
   /** Starts loading, once; resolves when the sidecar has started. */
   load(): Promise<Sidecar>;
   /** The sidecar once it has started, else null. */
@@ -44,13 +42,8 @@ export function lazySidecar(compose: () => Promise<Sidecar>, failed: (error: unk
     }
     return loading;
   };
-  const answerHot = (sidecar: Sidecar, path: string, method: string, request: Request, server: Server<undefined>): Promise<Response> => {
-    const route = sidecar.hot[path]?.[method];
-    return route === undefined ? Promise.resolve(sidecar.fetch(request, server)) : route(request);
-  };
   return {
     fetch: (request, server) => (ready !== null ? ready.fetch(request, server) : load().then((sidecar) => sidecar.fetch(request, server))),
-    hot: (path, method) => (request, server) => (ready !== null ? answerHot(ready, path, method, request, server) : load().then((sidecar) => answerHot(sidecar, path, method, request, server))),
     load,
     current: () => ready,
     async close() {

@@ -126,8 +126,9 @@ try {
     logger,
     httpMetrics,
     routes: {
-      // The hot routes (createHttp), by the runtime's router: a lookup never waits on the app's.
-      ...Object.fromEntries(Object.entries(HOT_ROUTES).map(([path, methods]) => [path, Object.fromEntries(methods.map((method) => [method, sidecar.hot(path, method)]))])),
+      // The hot routes (createHttp), matched by the runtime's router; the sidecar's own dispatch
+      // sends them to their hot handlers (waiting for the app while it loads), past Elysia's router.
+      ...Object.fromEntries(Object.entries(HOT_ROUTES).map(([path, methods]) => [path, Object.fromEntries(methods.map((method) => [method, sidecar.fetch]))])),
       // Liveness needs nothing of the app: answered from the start.
       "/health": {
         GET: () => {

@@ -11,7 +11,6 @@ function fakeSidecar(name: string) {
   const calls = { start: 0, close: 0 };
   const sidecar = {
     fetch: (request: Request) => new Response(`${name} ${new URL(request.url).pathname}`),
-    hot: { "/hot": { POST: async (request: Request) => new Response(`${name} hot ${new URL(request.url).pathname}`) } },
     start: async () => void calls.start++,
     close: async () => void calls.close++,
   } as unknown as Sidecar;
@@ -53,22 +52,6 @@ describe("a sidecar loaded behind the server", () => {
     const response = await requestContext.run({ request_id: "first-request" }, () => lazy.fetch(new Request("http://localhost/a"), server));
     expect(await response.text()).toBe("app /a");
     expect(seen).toEqual([undefined, undefined]);
-  });
-
-  test("a hot route waits for the sidecar like any request, then goes straight to its handler", async () => {
-    const { sidecar } = fakeSidecar("app");
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const lazy = lazySidecar(async () => {
-      await gate;
-      return sidecar;
-    }, () => {});
-    const waiting = lazy.hot("/hot", "POST")(new Request("http://localhost/hot", { method: "POST" }), server);
-    release();
-    expect(await (await waiting).text()).toBe("app hot /hot");
-    expect(await (await lazy.hot("/hot", "POST")(new Request("http://localhost/hot", { method: "POST" }), server)).text()).toBe("app hot /hot");
-    // A path or method the sidecar has no hot handler for is the app's to answer.
-    expect(await (await lazy.hot("/elsewhere", "POST")(new Request("http://localhost/elsewhere", { method: "POST" }), server)).text()).toBe("app /elsewhere");
   });
 
   test("a failure is reported once and fails the waiting requests", async () => {
