@@ -330,7 +330,7 @@ const DEFINITIONS: readonly Definition[] = [
   { name: "REDIS_CONNECT_TIMEOUT_MS", field: "redisConnectTimeoutMs", description: "Upper bound for one connection attempt", defaultValue: "2000", type: integer },
   { name: "CACHE_KEY_PREFIX", field: "keyPrefix", description: "Namespace of every cache key; invalidation never leaves it", defaultValue: "ai_cache", type: text(new RegExp(KEY_PREFIX_PATTERN), "1 to 32 characters of A-Z a-z 0-9 _ . -") },
   { name: "CACHE_MEMORY_MAX_ENTRIES", field: "memoryMaxEntries", description: "Memory tier bound on entries (0 disables the tier)", defaultValue: "10000", type: integer },
-  { name: "CACHE_MEMORY_MAX_BYTES", field: "memoryMaxBytes", description: "Memory tier bound on bytes (keys and values, counted as UTF-16)", defaultValue: "64MB", type: byteSize },
+  { name: "CACHE_MEMORY_MAX_BYTES", field: "memoryMaxBytes", description: "Memory tier bound on bytes (keys and values as stored, UTF-8, plus 96 bytes an entry)", defaultValue: "64MB", type: byteSize },
   { name: "CACHE_LEASE_TTL_MS", field: "leaseTtlMs", description: "Lifetime of a lease handed out by a coalesced lookup, unless the lookup names its own or the holder renews it", defaultValue: "10000", type: integer },
   { name: "CACHE_HIT_FOR_MISS_SECONDS", field: "hitForMissSeconds", description: "How long a lease released as not cacheable sends callers straight on instead of waiting", defaultValue: "30", type: integer },
   { name: "CACHE_STALE_SECONDS", field: "staleSeconds", description: "How long entries are kept past their TTL, stale, for callers that accept stale answers (max_stale_seconds, stale-if-error); 0: not kept", defaultValue: "0", type: integer },

@@ -1,7 +1,11 @@
+import { Arena, payloadOf } from "./memory/arena.ts";
+import { KeyIndex } from "./memory/key-index.ts";
+import { byteLengthOf, bytesOfCode, codeOf, encodingOf, encodingOfCode, KeyProbe, paddedBytes } from "./memory/key-bytes.ts";
+
 export interface MemoryTierOptions {
   /** Upper bound on entries; 0 disables the tier. */
   readonly maxEntries: number;
-  /** Upper bound on the bytes of keys and values, counted as UTF-16 (2 bytes a code unit) plus a fixed overhead. */
+  /** Upper bound on the bytes of keys and values as stored (UTF-8 when well formed) plus ENTRY_OVERHEAD_BYTES each. */
   readonly maxBytes: number;
   /** Wall clock in milliseconds; injectable so tests can move time. */
   readonly now?: () => number;
@@ -16,9 +20,14 @@ export interface MemoryHit {
   readonly freshUntil: number;
 }
 
-/** Bookkeeping per entry (slot record, size, map entry, key and value references), charged against maxBytes. */
+/**
+ * Bookkeeping per entry beyond its key and value bytes, charged against maxBytes: the chunk
+ * header and padding, the slot's records and the index's two buckets.
+ */
 export const ENTRY_OVERHEAD_BYTES = 96;
 const NONE = -1;
+/** keyCodes value of a slot that holds no entry. */
+const FREE = -1;
 
 /**
  * A slot's record: 32 bytes in one ArrayBuffer, seen as three float64 times followed by two
@@ -37,34 +46,53 @@ const NEWER = 6;
 const OLDER = 7;
 /** Slots made at the first store; capacity then doubles, up to maxEntries. */
 const FIRST_CAPACITY = 1024;
+/** Values up to this many bytes are kept decoded in DECODED_SLOTS direct-mapped places. */
+const DECODED_MAX_BYTES = 16 * 1024;
+const DECODED_SLOTS = 256;
+/** Codes hold twice the byte length in an int32. */
+const MAX_TEXT_BYTES = 2 ** 30 - 1;
 
 /**
  * The in-process tier: an LRU bounded by entry count and by bytes, honouring per-entry TTLs.
  *
- * Entries live in slots: the key and value strings in two arrays indexed by slot, the numbers
- * (times, recency links, sizes, free list) in typed arrays, which the garbage collector never
- * scans and which hold numbers unboxed. Slots are linked into a recency list by slot number, so
- * a hit rewrites at most five int32s and stores no pointer anywhere (no write barrier, nothing for the
- * collector to revisit). Slots are reused through a free list, so steady-state operation
- * allocates nothing but the stored strings and the MemoryHit a get returns (young garbage).
- * The typed arrays are made at the first store and double when full (a copy, O(1) amortised
- * per store), never beyond maxEntries; a tier that stores nothing holds none.
- * Costs: get, set, delete O(1) (set may evict several entries to fit its bytes, each O(1));
- * deleteMatching O(n); clear O(n).
+ * Nothing of an entry is an object of the collected heap: its key and value are bytes in the
+ * arena's large buffers (arena.ts; UTF-8 for well-formed text), the index from key to slot is two
+ * typed arrays (key-index.ts), and the slot's times, recency links, place and lengths are typed
+ * arrays too. So a million entries cost a full collection a handful of objects rather than two
+ * million strings and a Map, and nothing a request leaves behind shares memory with an entry.
+ * A get decodes the value (about 0.1 µs a KB, native); the values of the last hit slots (up to
+ * DECODED_SLOTS of at most DECODED_MAX_BYTES) are kept decoded, so a hot key is not decoded again.
+ * Slots are linked into a recency list by slot number and reused through a free list. The
+ * typed arrays are made at the first store and double when full, never beyond maxEntries.
+ * Costs: get, has, set, delete O(key + value bytes) for the encoding and copying, otherwise O(1)
+ * (set may evict several entries to fit its bytes, each O(1); the arena compacts now and then,
+ * O(1) amortised); deleteMatching, countMatching, markStaleMatching O(n) and decode every key;
+ * clear O(1) plus dropping the buffers.
  */
 export class MemoryTier {
   readonly maxEntries: number;
   readonly maxBytes: number;
   private readonly now: () => number;
 
-  private readonly slots = new Map<string, number>();
-  private readonly keys: (string | undefined)[] = [];
-  private readonly values: (string | undefined)[] = [];
+  private readonly index = new KeyIndex();
+  private readonly arena = new Arena((slot, place) => void (this.places[slot] = place));
+  private readonly probe = new KeyProbe();
+  /** The hash of the key last given to slotOf (the probe holds its bytes). */
+  private probeHash = 0;
+  /** Whether `slot` holds the probe's key; the index asks it of slots whose hash matched. */
+  private readonly holdsProbe = (slot: number): boolean => {
+    if (this.keyCodes[slot] !== this.probe.code) return false;
+    const place = this.places[slot]!;
+    return this.probe.matches(this.arena.words(place), payloadOf(place) >> 2);
+  };
   /** Slot records (see RECORD_BYTES): two views of one buffer. */
   private times = new Float64Array(0);
   private links = new Int32Array(0);
-  /** Bytes charged per slot; float64 because an entry's count may pass 2^31. */
-  private sizes = new Float64Array(0);
+  /** Per slot: where its chunk is, its key's and value's codes (key-bytes.ts; FREE: no entry), its key's hash. */
+  private places = new Float64Array(0);
+  private keyCodes = new Int32Array(0);
+  private valueCodes = new Int32Array(0);
+  private hashes = new Int32Array(0);
   /** A stack of slots waiting for reuse: free[0 .. freeCount). */
   private free = new Int32Array(0);
   private freeCount = 0;
@@ -73,8 +101,12 @@ export class MemoryTier {
   /** Most and least recently used slots. */
   private head = NONE;
   private tail = NONE;
+  private entryCount = 0;
   private usedBytes = 0;
   private evictionCount = 0;
+  /** Decoded values of recently hit slots: decoded[slot % DECODED_SLOTS] if decodedSlot there is slot. */
+  private readonly decoded: (string | undefined)[] = new Array(DECODED_SLOTS).fill(undefined);
+  private readonly decodedSlot = new Int32Array(DECODED_SLOTS).fill(NONE);
 
   constructor(options: MemoryTierOptions) {
     this.maxEntries = options.maxEntries;
@@ -87,7 +119,7 @@ export class MemoryTier {
   }
 
   get size(): number {
-    return this.slots.size;
+    return this.entryCount;
   }
 
   get bytes(): number {
@@ -98,14 +130,20 @@ export class MemoryTier {
     return this.evictionCount;
   }
 
-  static entryBytes(key: string, json: string): number {
-    return (key.length + json.length) * 2 + ENTRY_OVERHEAD_BYTES;
+  /** Bytes of the buffers holding keys and values: `bytes` plus dead chunks not yet compacted (pages are resident once written). */
+  get heldBytes(): number {
+    return this.arena.reservedBytes;
   }
 
-  /** O(1): one map lookup, one record read, at most five int32 writes to relink; allocates the MemoryHit. */
+  /** What an entry is charged: its key and value as stored (UTF-8 when well formed) plus ENTRY_OVERHEAD_BYTES. */
+  static entryBytes(key: string, json: string): number {
+    return byteLengthOf(key, encodingOf(key)) + byteLengthOf(json, encodingOf(json)) + ENTRY_OVERHEAD_BYTES;
+  }
+
+  /** O(key) to find the slot, O(value) to decode it unless kept decoded; at most five int32 writes to relink. */
   get(key: string): MemoryHit | undefined {
-    const slot = this.slots.get(key);
-    if (slot === undefined) return undefined;
+    const slot = this.slotOf(key);
+    if (slot === NONE) return undefined;
     const times = this.times;
     const at = slot * F64_PER_RECORD;
     const expiresAt = times[at + EXPIRES_AT]!;
@@ -114,44 +152,58 @@ export class MemoryTier {
       return undefined;
     }
     this.touch(slot);
-    return { json: this.values[slot]!, storedAt: times[at + STORED_AT]!, expiresAt, freshUntil: times[at + FRESH_UNTIL]! };
+    return { json: this.valueOf(slot), storedAt: times[at + STORED_AT]!, expiresAt, freshUntil: times[at + FRESH_UNTIL]! };
   }
 
   /**
-   * O(1) plus one O(1) step per evicted entry (and, when every slot made is in use, a doubling
-   * of the typed arrays: O(1) amortised). Returns false when the value can never fit.
-   * `freshUntil` (at most `expiresAt`) starts the entry's stale window; without one it has none.
+   * O(key + value) to encode and copy, plus one O(1) step per evicted entry (and, when every
+   * slot made is in use, a doubling of the typed arrays: O(1) amortised). Returns false when the
+   * value can never fit. `freshUntil` (at most `expiresAt`) starts the entry's stale window;
+   * without one it has none.
    */
   set(key: string, json: string, expiresAt: number, storedAt: number = this.now(), freshUntil: number = expiresAt): boolean {
     if (!this.enabled) return false;
-    const size = MemoryTier.entryBytes(key, json);
-    const existing = this.slots.get(key);
-    if (existing !== undefined) this.remove(existing);
-    if (size > this.maxBytes || expiresAt <= this.now()) return false;
+    const existing = this.slotOf(key);
+    if (existing !== NONE) this.remove(existing);
+    const probe = this.probe;
+    const hash = this.probeHash;
+    const valueEncoding = encodingOf(json);
+    const valueBytes = byteLengthOf(json, valueEncoding);
+    const size = probe.bytes + valueBytes + ENTRY_OVERHEAD_BYTES;
+    if (size > this.maxBytes || valueBytes > MAX_TEXT_BYTES || probe.bytes > MAX_TEXT_BYTES || expiresAt <= this.now()) return false;
 
-    while (this.slots.size >= this.maxEntries || this.usedBytes + size > this.maxBytes) {
+    // Evicting frees chunks, which may move others, but never touches the probe's key.
+    while (this.entryCount >= this.maxEntries || this.usedBytes + size > this.maxBytes) {
       this.remove(this.tail);
       this.evictionCount++;
     }
 
     const slot = this.takeSlot();
-    this.keys[slot] = key;
-    this.values[slot] = json;
+    const keyBytes = paddedBytes(probe.bytes);
+    const place = this.arena.allocate(keyBytes + valueBytes, slot);
+    const bytes = this.arena.bytes(place);
+    const payload = payloadOf(place);
+    probe.copyTo(bytes, payload);
+    bytes.write(json, payload + keyBytes, valueBytes, valueEncoding);
+    this.places[slot] = place;
+    this.keyCodes[slot] = probe.code;
+    this.valueCodes[slot] = codeOf(valueBytes, valueEncoding);
+    this.hashes[slot] = hash;
     const at = slot * F64_PER_RECORD;
     this.times[at + STORED_AT] = storedAt;
     this.times[at + EXPIRES_AT] = expiresAt;
     this.times[at + FRESH_UNTIL] = Math.min(freshUntil, expiresAt);
-    this.sizes[slot] = size;
     this.linkAsNewest(slot);
-    this.slots.set(key, slot);
+    this.index.insert(hash, slot);
+    this.entryCount++;
     this.usedBytes += size;
     return true;
   }
 
-  /** O(1). */
+  /** O(key). */
   delete(key: string): boolean {
-    const slot = this.slots.get(key);
-    if (slot === undefined) return false;
+    const slot = this.slotOf(key);
+    if (slot === NONE) return false;
     this.remove(slot);
     return true;
   }
@@ -159,8 +211,8 @@ export class MemoryTier {
   /** O(n): visits every key once. Returns how many were removed. */
   deleteMatching(matches: (key: string) => boolean): number {
     let removed = 0;
-    for (const [key, slot] of this.slots) {
-      if (matches(key)) {
+    for (let slot = 0; slot < this.slotsMade; slot++) {
+      if (this.keyCodes[slot] !== FREE && matches(this.keyOf(slot))) {
         this.remove(slot);
         removed++;
       }
@@ -168,36 +220,34 @@ export class MemoryTier {
     return removed;
   }
 
-  /** O(1). Whether `key` is held and not expired, without counting as a use. */
+  /** O(key). Whether `key` is held and not expired, without counting as a use. */
   has(key: string): boolean {
-    const slot = this.slots.get(key);
-    return slot !== undefined && this.times[slot * F64_PER_RECORD + EXPIRES_AT]! > this.now();
+    const slot = this.slotOf(key);
+    return slot !== NONE && this.times[slot * F64_PER_RECORD + EXPIRES_AT]! > this.now();
   }
 
   /** O(n): how many keys deleteMatching would remove now (a dry run). */
   countMatching(matches: (key: string) => boolean): number {
     let count = 0;
-    for (const key of this.slots.keys()) if (matches(key)) count++;
+    for (let slot = 0; slot < this.slotsMade; slot++) if (this.keyCodes[slot] !== FREE && matches(this.keyOf(slot))) count++;
     return count;
   }
 
   /**
-   * O(1). Soft purge: the entry stops being fresh at `time` but stays until it expires, served
+   * O(key). Soft purge: the entry stops being fresh at `time` but stays until it expires, served
    * only to callers that accept stale answers. False when it is absent or already stale then.
    */
   markStale(key: string, time: number = this.now()): boolean {
-    const slot = this.slots.get(key);
-    if (slot === undefined) return false;
-    const at = slot * F64_PER_RECORD;
-    if (this.times[at + EXPIRES_AT]! <= time || this.times[at + FRESH_UNTIL]! <= time) return false;
-    this.times[at + FRESH_UNTIL] = time;
-    return true;
+    const slot = this.slotOf(key);
+    return slot !== NONE && this.markSlotStale(slot, time);
   }
 
   /** O(n): markStale for every matching key; returns how many were marked. */
   markStaleMatching(matches: (key: string) => boolean, time: number = this.now()): number {
     let marked = 0;
-    for (const key of this.slots.keys()) if (matches(key) && this.markStale(key, time)) marked++;
+    for (let slot = 0; slot < this.slotsMade; slot++) {
+      if (this.keyCodes[slot] !== FREE && matches(this.keyOf(slot)) && this.markSlotStale(slot, time)) marked++;
+    }
     return marked;
   }
 
@@ -205,9 +255,9 @@ export class MemoryTier {
   capExpiry(time: number): number {
     const times = this.times;
     let capped = 0;
-    for (const slot of this.slots.values()) {
+    for (let slot = 0; slot < this.slotsMade; slot++) {
       const at = slot * F64_PER_RECORD;
-      if (times[at + EXPIRES_AT]! > time) {
+      if (this.keyCodes[slot] !== FREE && times[at + EXPIRES_AT]! > time) {
         times[at + EXPIRES_AT] = time;
         times[at + FRESH_UNTIL] = Math.min(times[at + FRESH_UNTIL]!, time);
         capped++;
@@ -216,24 +266,61 @@ export class MemoryTier {
     return capped;
   }
 
-  /** O(n). Gives back the slot arrays too, so a cleared tier holds what a new one does. */
+  /** O(1) plus dropping the buffers. Gives back the slot arrays too, so a cleared tier holds what a new one does. */
   clear(): void {
-    this.slots.clear();
-    this.keys.length = 0;
-    this.values.length = 0;
+    this.index.clear();
+    this.arena.clear();
     this.resize(0);
     this.freeCount = 0;
     this.slotsMade = 0;
     this.head = NONE;
     this.tail = NONE;
+    this.entryCount = 0;
     this.usedBytes = 0;
+    this.decoded.fill(undefined);
+    this.decodedSlot.fill(NONE);
+  }
+
+  /** O(key): the slot holding `key`, or NONE; leaves the key loaded in the probe. */
+  private slotOf(key: string): number {
+    this.probeHash = this.probe.load(key);
+    return this.index.find(this.probeHash, this.holdsProbe);
+  }
+
+  private keyOf(slot: number): string {
+    const place = this.places[slot]!;
+    const code = this.keyCodes[slot]!;
+    const start = payloadOf(place);
+    return this.arena.bytes(place).toString(encodingOfCode(code), start, start + bytesOfCode(code));
+  }
+
+  private valueOf(slot: number): string {
+    const cached = slot % DECODED_SLOTS;
+    if (this.decodedSlot[cached] === slot) return this.decoded[cached]!;
+    const place = this.places[slot]!;
+    const code = this.valueCodes[slot]!;
+    const start = payloadOf(place) + paddedBytes(bytesOfCode(this.keyCodes[slot]!));
+    const bytes = bytesOfCode(code);
+    const json = this.arena.bytes(place).toString(encodingOfCode(code), start, start + bytes);
+    if (bytes <= DECODED_MAX_BYTES) {
+      this.decoded[cached] = json;
+      this.decodedSlot[cached] = slot;
+    }
+    return json;
+  }
+
+  private markSlotStale(slot: number, time: number): boolean {
+    const at = slot * F64_PER_RECORD;
+    if (this.times[at + EXPIRES_AT]! <= time || this.times[at + FRESH_UNTIL]! <= time) return false;
+    this.times[at + FRESH_UNTIL] = time;
+    return true;
   }
 
   /** O(1) amortised: a freed slot if any, else the next never-used one, growing the arrays when full. */
   private takeSlot(): number {
     if (this.freeCount > 0) return this.free[--this.freeCount]!;
     const slot = this.slotsMade++;
-    if (slot === this.sizes.length) this.resize(Math.min(this.maxEntries, Math.max(FIRST_CAPACITY, slot * 2)));
+    if (slot === this.keyCodes.length) this.resize(Math.min(this.maxEntries, Math.max(FIRST_CAPACITY, slot * 2)));
     return slot;
   }
 
@@ -244,29 +331,41 @@ export class MemoryTier {
    */
   private resize(capacity: number): void {
     const records = new ArrayBuffer(capacity * RECORD_BYTES);
-    const times = new Float64Array(records);
-    const links = new Int32Array(records);
-    const sizes = new Float64Array(capacity);
+    const places = new Float64Array(capacity);
+    const keyCodes = new Int32Array(capacity);
+    const valueCodes = new Int32Array(capacity);
+    const hashes = new Int32Array(capacity);
     const free = new Int32Array(capacity);
     if (capacity > 0) {
       // Byte for byte: a float64 view of two int32 links may read as a NaN, whose bits a copy by value need not keep.
       new Uint8Array(records).set(new Uint8Array(this.times.buffer));
-      sizes.set(this.sizes);
+      places.set(this.places);
+      keyCodes.set(this.keyCodes);
+      valueCodes.set(this.valueCodes);
+      hashes.set(this.hashes);
       free.set(this.free.subarray(0, this.freeCount));
     }
-    this.times = times;
-    this.links = links;
-    this.sizes = sizes;
+    this.times = new Float64Array(records);
+    this.links = new Int32Array(records);
+    this.places = places;
+    this.keyCodes = keyCodes;
+    this.valueCodes = valueCodes;
+    this.hashes = hashes;
     this.free = free;
   }
 
   private remove(slot: number): void {
-    this.slots.delete(this.keys[slot]!);
+    this.index.remove(this.hashes[slot]!, slot);
     this.unlink(slot);
-    this.usedBytes -= this.sizes[slot]!;
-    // Drop the references so the strings can be collected while the slot waits for reuse.
-    this.keys[slot] = undefined;
-    this.values[slot] = undefined;
+    this.usedBytes -= bytesOfCode(this.keyCodes[slot]!) + bytesOfCode(this.valueCodes[slot]!) + ENTRY_OVERHEAD_BYTES;
+    this.keyCodes[slot] = FREE;
+    this.entryCount--;
+    const cached = slot % DECODED_SLOTS;
+    if (this.decodedSlot[cached] === slot) {
+      this.decodedSlot[cached] = NONE;
+      this.decoded[cached] = undefined;
+    }
+    this.arena.free(this.places[slot]!);
     this.free[this.freeCount++] = slot;
   }
 

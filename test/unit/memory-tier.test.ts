@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ENTRY_OVERHEAD_BYTES, MemoryTier } from "../../src/engine/memory-tier.ts";
+import { SEGMENT_BYTES } from "../../src/engine/memory/arena.ts";
 
 function clock(start = 1_000_000) {
   let now = start;
@@ -90,8 +91,40 @@ describe("memory tier", () => {
     expect(tier.get("k")).toBeUndefined();
   });
 
-  test("counts keys and values as UTF-16 plus a fixed overhead", () => {
-    expect(MemoryTier.entryBytes("ab", "cde")).toBe(10 + ENTRY_OVERHEAD_BYTES);
+  test("counts keys and values as stored (UTF-8, or UTF-16 when not well formed) plus a fixed overhead", () => {
+    expect(MemoryTier.entryBytes("ab", "cde")).toBe(5 + ENTRY_OVERHEAD_BYTES);
+    expect(MemoryTier.entryBytes("é", '"中😀"')).toBe(2 + 9 + ENTRY_OVERHEAD_BYTES);
+    expect(MemoryTier.entryBytes("a\ud800", "1")).toBe(4 + 1 + ENTRY_OVERHEAD_BYTES);
+  });
+
+  test("keeps any text exactly, and keys that UTF-8 would make equal apart", () => {
+    const time = clock();
+    const tier = new MemoryTier({ maxEntries: 100, maxBytes: 1 << 20, now: time.now });
+    // A lone surrogate would become U+FFFD in UTF-8: these five keys must stay five entries.
+    const keys = ["", "k\ud800", "k\ufffd", "k\udc00", "k😀", "é".repeat(600)];
+    keys.forEach((key, i) => expect(tier.set(key, `"v${i}\ud83d ${key}"`, time.now() + 1000)).toBe(true));
+    expect(tier.size).toBe(keys.length);
+    keys.forEach((key, i) => expect(tier.get(key)?.json).toBe(`"v${i}\ud83d ${key}"`));
+    expect(tier.get("k")).toBeUndefined();
+    expect(tier.countMatching((key) => key.startsWith("k"))).toBe(4);
+    expect(tier.deleteMatching((key) => key === "k\udc00")).toBe(1);
+    expect(tier.has("k\ud800") && tier.has("k\ufffd") && !tier.has("k\udc00")).toBe(true);
+    expect(tier.markStaleMatching((key) => key === "k😀", time.now())).toBe(1);
+    expect(tier.get("k😀")?.freshUntil).toBe(time.now());
+  });
+
+  test("values larger than a segment's share get a buffer of their own, given back when they go", () => {
+    const time = clock();
+    const tier = new MemoryTier({ maxEntries: 100, maxBytes: 1 << 30, now: time.now });
+    const large = `"${"ab".repeat(300_000)}"`;
+    tier.set("small", "1", time.now() + 1000);
+    const before = tier.heldBytes;
+    tier.set("large", large, time.now() + 1000);
+    expect(tier.heldBytes).toBeGreaterThan(before + large.length);
+    expect(tier.get("large")?.json).toBe(large);
+    tier.delete("large");
+    expect(tier.heldBytes).toBe(before);
+    expect(tier.get("small")?.json).toBe("1");
   });
 
   // The slot arrays start at 1024 slots and double: these cross that boundary.
@@ -147,19 +180,29 @@ describe("memory tier", () => {
     expect(tier.get("c2999")?.json).toBe("2999");
   });
 
-  test("agrees with a plain LRU model over random operations across growth, eviction and expiry", () => {
+  test("agrees with a plain LRU model over random operations across growth, eviction, expiry and compaction", () => {
     const time = clock();
     const maxEntries = 1500;
-    const maxBytes = MemoryTier.entryBytes("k0000", "x".repeat(40)) * 1600;
+    const maxBytes = 3 << 20;
     const tier = new MemoryTier({ maxEntries, maxBytes, now: time.now });
     const model = new LruModel(maxEntries, maxBytes, time.now);
     let seed = 42;
     const random = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    // One, two, three and four bytes in UTF-8, and a lone surrogate (kept as UTF-16).
+    const alphabet = ["x", "y", "é", "中", "😀", "\ud800"];
+    const text = (length: number) => {
+      let out = "";
+      for (let i = 0; i < length; i++) out += alphabet[random(100) < 90 ? random(2) : random(alphabet.length)];
+      return out;
+    };
+    const keys = Array.from({ length: 2500 }, (_, i) => (i % 50 === 0 ? `k${text(8)}${i}` : `k${String(i).padStart(4, "0")}`));
+    let compacted = false;
     for (let step = 0; step < 60_000; step++) {
-      const key = `k${String(random(2500)).padStart(4, "0")}`;
+      const key = keys[random(keys.length)]!;
       const op = random(100);
       if (op < 50) {
-        const json = "x".repeat(random(80));
+        // Mostly under 2 KB, now and then past a segment's share (128 KB).
+        const json = random(2000) === 0 ? "z".repeat(140_000 + random(1000)) : text(random(2000));
         const expiresAt = time.now() + 1 + random(5000);
         const freshUntil = time.now() + random(6000);
         expect(tier.set(key, json, expiresAt, time.now(), freshUntil)).toBe(model.set(key, json, expiresAt, time.now(), freshUntil));
@@ -175,9 +218,16 @@ describe("memory tier", () => {
         tier.clear();
         model.clear();
       }
-      if (step % 1000 === 0) expect([tier.size, tier.bytes, tier.evictions]).toEqual([model.size, model.bytes, model.evictions]);
+      if (step % 1000 === 0) {
+        expect([tier.size, tier.bytes, tier.evictions]).toEqual([model.size, model.bytes, model.evictions]);
+        // Compaction keeps the buffers within 1.5 times the live bytes, plus the open segment and sealing's tails.
+        expect(tier.heldBytes).toBeLessThanOrEqual(tier.bytes * 1.75 + SEGMENT_BYTES);
+        compacted ||= tier.heldBytes < tier.bytes + SEGMENT_BYTES && step > 10_000;
+      }
     }
     expect([tier.size, tier.bytes, tier.evictions]).toEqual([model.size, model.bytes, model.evictions]);
+    for (const key of keys) expect(tier.get(key)).toEqual(model.get(key));
+    expect(compacted).toBe(true);
   });
 });
 
