@@ -2,8 +2,8 @@
  * hit-latency-scale: memory-tier hits with 1,000 vs 1,000,000 entries held. Two sidecars are
  * filled over HTTP (wrk whose Lua request() numbers every store), then measured one after the
  * other, alternating, with lookups spread over random stored keys, so that what O(1) leaves
- * out shows if it matters: CPU cache misses over a large tier (map buckets, slot arrays,
- * strings) and a JS heap of hundreds of MB to collect.
+ * out shows if it matters: CPU cache misses over a large tier (index buckets, slot arrays,
+ * the entry's bytes) and a heap (the tier's buffers included) of hundreds of MB.
  */
 import { readFileSync } from "node:fs";
 import { CLIENT_CORE, median, rssBytes, SERVER_CORE, WORK_DIR, wrkScript, type Child, type Scenario, type Settings, verdict, type WrkRun } from "../harness.ts";

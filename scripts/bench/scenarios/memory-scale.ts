@@ -132,7 +132,8 @@ async function measureOnce(answers: string[]): Promise<Run> {
 
 /**
  * The floor, for the notes: what the same keys and answers cost in a MemoryTier in this
- * process, as the collected heap's growth (strings, map, slot arrays; no HTTP, no garbage).
+ * process, as the heap's growth, its buffers included (the tier's UTF-8 segments, slot arrays
+ * and index; no HTTP, no garbage).
  */
 function tierFloorBytes(keys: string[], answers: string[]): number {
   const tier = new MemoryTier({ maxEntries: ENTRIES * 2, maxBytes: 4 * 1024 ** 3 });
@@ -155,7 +156,7 @@ export const memoryPerEntry: Scenario = {
   async run(settings: Settings) {
     const answers = makeAnswers();
     const answerBytes = answers.reduce((sum, json) => sum + Buffer.byteLength(json), 0) / ENTRIES;
-    // JavaScriptCore keeps a string with any character above U+00FF as UTF-16: two bytes a character.
+    // Held as UTF-8 by the tier; as strings, JavaScriptCore would keep these as UTF-16.
     const wideAnswers = answers.filter((json) => /[^\u0000-\u00ff]/.test(json)).length;
     const runs: Run[] = [];
     for (let i = 0; i < Math.min(settings.pairs, RUNS); i++) runs.push(await measureOnce(answers));
@@ -174,8 +175,8 @@ export const memoryPerEntry: Scenario = {
       notes: [
         `a fresh memory-only sidecar per run (bun src/main.ts, CACHE_MEMORY_MAX_ENTRIES=${SIDECAR_ENV.CACHE_MEMORY_MAX_ENTRIES}, CACHE_MEMORY_MAX_BYTES=${SIDECAR_ENV.CACHE_MEMORY_MAX_BYTES}, LOG_LEVEL=warn) on core ${SERVER_CORE}, warmed with ${WARMUP_REQUESTS} stores and lookups of one entry; RSS before: the least of 5 readings after 3 s idle; after: the least of the last ${SETTLE.flatReadings} readings, 1 s apart, once flat (within 1 MB) after at least ${SETTLE.minMs / 1000} s idle (no GC can be requested from outside)`,
         `${ENTRIES.toLocaleString("en")} stores of distinct texts, ${IN_FLIGHT} in flight over keep-alive fetch, in ${median(runs.map((r) => r.fillSeconds)).toFixed(1)} s; each checked stored in memory, then GET /internal/cache/status counted ${ENTRIES} entries and GET /cache/entries/:key gave back 4 of them as stored`,
-        `RSS ${mb(last.rssBefore)} before, ${mb(last.rssAfter)} after (read each second after the stores: ${last.rssAfterReadings.map((r) => (r / 1024 ** 2).toFixed(0)).join(" ")} MB); the tier's own count (keys and values as UTF-16 plus 96 B each) is ${mb(last.tierBytes)}, ${(last.tierBytes / ENTRIES).toFixed(0)} B per entry; ${wideAnswers} of ${ENTRIES} answers have a character above U+00FF (held as UTF-16)`,
-        `where it goes: the same keys and answers in a MemoryTier in the bench process grow the collected heap by ${floor.toFixed(0)} B per entry (${(floor / answerBytes).toFixed(2)} of the answer: ${((keys) => (keys.reduce((sum, key) => sum + key.length, 0) / keys.length).toFixed(0))(runs.at(-1)!.keys)}-character key, string headers, map entry, slot arrays); the rest of the RSS growth is memory the allocator keeps after the 100,000 requests' garbage is collected`,
+        `RSS ${mb(last.rssBefore)} before, ${mb(last.rssAfter)} after (read each second after the stores: ${last.rssAfterReadings.map((r) => (r / 1024 ** 2).toFixed(0)).join(" ")} MB); the tier's own count (keys and values as UTF-8 plus 96 B each) is ${mb(last.tierBytes)}, ${(last.tierBytes / ENTRIES).toFixed(0)} B per entry; ${wideAnswers} of ${ENTRIES} answers have a character above U+00FF (2 bytes a character as a string, 2-3 bytes only for those characters in the tier's UTF-8)`,
+        `where it goes: the same keys and answers in a MemoryTier in the bench process grow the heap by ${floor.toFixed(0)} B per entry (${(floor / answerBytes).toFixed(2)} of the answer: the ${((keys) => (keys.reduce((sum, key) => sum + key.length, 0) / keys.length).toFixed(0))(runs.at(-1)!.keys)}-byte key and the answer as UTF-8 in the tier's segments, a chunk header, slot arrays and index, none of it objects of the collected heap); the rest of the RSS growth is memory the allocator keeps after the 100,000 requests' garbage is collected`,
       ],
       extra: { runs: runs.map(({ keys, ...run }) => run), answerBytes, tierFloorBytes: floor, wideAnswers },
     };
