@@ -5,8 +5,7 @@
  * out shows if it matters: CPU cache misses over a large tier (index buckets, slot arrays,
  * the entry's bytes) and a heap (the tier's buffers included) of hundreds of MB.
  */
-import { readFileSync } from "node:fs";
-import { CLIENT_CORE, median, rssBytes, SERVER_CORE, WORK_DIR, wrkScript, type Child, type Scenario, type Settings, verdict, type WrkRun } from "../harness.ts";
+import { CLIENT_CORE, cpuSeconds, median, rssBytes, SERVER_CORE, WORK_DIR, wrkScript, type Child, type Scenario, type Settings, verdict, type WrkRun } from "../harness.ts";
 import { startSidecar } from "./http.ts";
 
 const SMALL = 1_000;
@@ -107,24 +106,21 @@ async function startFilled(entries: number): Promise<Filled> {
   }
 }
 
-/** Warm-up and measured run of random lookups; every one must have been a memory hit. */
-async function measureLookups(filled: Filled, script: string, settings: Settings): Promise<WrkRun> {
+type LookupRun = WrkRun & { readonly cpuMicrosPerRequest: number };
+
+/** Warm-up and measured run of random lookups, with the server's CPU per request; every one must have been a memory hit. */
+async function measureLookups(filled: Filled, script: string, settings: Settings): Promise<LookupRun> {
   const before = (await status(filled.url)).performance;
   const warm = await wrkScript(`${filled.url}/cache/lookup`, script, settings.warmupSeconds, settings.connections);
+  const cpuBefore = cpuSeconds(filled.child.pid);
   const run = await wrkScript(`${filled.url}/cache/lookup`, script, settings.seconds, settings.connections);
+  const cpuMicrosPerRequest = ((cpuSeconds(filled.child.pid) - cpuBefore) * 1e6) / Math.max(1, run.requests);
   const after = (await status(filled.url)).performance;
   for (const r of [warm, run]) if (r.non2xx > 0) throw new Error(`lookups over ${filled.entries} entries: ${r.non2xx} non-2xx answers`);
   const misses = (after.cache_misses ?? 0) - (before.cache_misses ?? 0);
   const hits = (after.cache_hits ?? 0) - (before.cache_hits ?? 0);
   if (misses !== 0 || hits < warm.requests + run.requests) throw new Error(`lookups over ${filled.entries} entries: ${hits} hits and ${misses} misses for ${warm.requests + run.requests} requests`);
-  return run;
-}
-
-/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { ...run, cpuMicrosPerRequest };
 }
 
 /**
@@ -156,8 +152,8 @@ export const hitLatencyScale: Scenario = {
     try {
       const large = await startFilled(LARGE);
       try {
-        const smallRuns: WrkRun[] = [];
-        const largeRuns: WrkRun[] = [];
+        const smallRuns: LookupRun[] = [];
+        const largeRuns: LookupRun[] = [];
         // Both processes stay up, filled, on the server core; only the measured one is busy.
         const pids = [small.child.pid, large.child.pid];
         const rss = pids.map(rssBytes);
@@ -170,7 +166,8 @@ export const hitLatencyScale: Scenario = {
         }
         // Tells locality from heap size: the large process, looking up only 1,000 of its keys.
         const largeFewKeys = await measureLookups(large, smallScript, settings);
-        const field = (runs: WrkRun[], name: "p50Ms" | "p99Ms" | "requestsPerSecond") => runs.map((r) => r[name]);
+        const field = (runs: LookupRun[], name: "p50Ms" | "p99Ms" | "requestsPerSecond" | "cpuMicrosPerRequest") => runs.map((r) => r[name]);
+        const cpuRatios = largeRuns.map((r, i) => r.cpuMicrosPerRequest / smallRuns[i]!.cpuMicrosPerRequest);
         const ratios = largeRuns.map((r, i) => r.p50Ms / smallRuns[i]!.p50Ms);
         const p99Ratios = largeRuns.map((r, i) => r.p99Ms / smallRuns[i]!.p99Ms);
         const rpsRatios = largeRuns.map((r, i) => r.requestsPerSecond / smallRuns[i]!.requestsPerSecond);
@@ -191,12 +188,13 @@ export const hitLatencyScale: Scenario = {
           met: verdict(ratios, 1.1, "<="),
           notes: [
             `p99 at 1M / at 1k ${range(p99Ratios)} (${p99Met === "inconclusive" ? "inconclusive" : p99Met ? "met" : "not met"}): p99 ${ms(median(field(smallRuns, "p99Ms")))} ms at 1k, ${ms(median(field(largeRuns, "p99Ms")))} ms at 1M; req/s ${(median(field(smallRuns, "requestsPerSecond")) / 1000).toFixed(1)}k at 1k, ${(median(field(largeRuns, "requestsPerSecond")) / 1000).toFixed(1)}k at 1M (ratio ${range(rpsRatios)})`,
+            `server CPU per request (the figure a shared machine moves least): ${median(field(smallRuns, "cpuMicrosPerRequest")).toFixed(1)} µs at 1k, ${median(field(largeRuns, "cpuMicrosPerRequest")).toFixed(1)} µs at 1M (ratio ${range(cpuRatios)}); the 1M process over 1,000 keys ${largeFewKeys.cpuMicrosPerRequest.toFixed(1)} µs`,
             `the 1M process looking up only its first 1,000 keys: p50 ${ms(largeFewKeys.p50Ms)} ms, p99 ${ms(largeFewKeys.p99Ms)} ms, ${(largeFewKeys.requestsPerSecond / 1000).toFixed(1)}k req/s (one run after the pairs): close to the same process over all its keys means most of the cost is the heap's size, not the spread of the keys`,
             `each lookup picks a uniformly random stored entry (wrk Lua request(), -t1 -c${settings.connections}, core ${CLIENT_CORE}); every request checked a memory hit by the sidecar's hit/miss counts; answers are ~200 B chat.completion documents at both sizes (not 1 KB, so that a million fit and fill quickly)`,
             `both sidecars (bun src/main.ts, CACHE_MEMORY_MAX_ENTRIES=${SIDECAR_ENV.CACHE_MEMORY_MAX_ENTRIES}, CACHE_MEMORY_MAX_BYTES=${SIDECAR_ENV.CACHE_MEMORY_MAX_BYTES}, LOG_LEVEL=warn) filled over HTTP by wrk (1M stores at ${(large.storesPerSecond / 1000).toFixed(1)}k/s) and kept up on core ${SERVER_CORE} (RSS ${rss.map((r) => `${(r / 1024 ** 2).toFixed(0)} MB`).join(" and ")} once filled), measured alternately, each run once both had been idle for a second (waited ${(idleWaits[0]! / 1000).toFixed(0)} s after filling, then ${idleWaits.slice(1).map((w) => (w / 1000).toFixed(0)).join(", ")} s after each run)`,
             ...(socketErrors.length > 0 ? [`wrk socket errors (a timeout is a request unanswered for 2 s, left out of the latencies): ${socketErrors.join("; ")}`] : []),
           ],
-          extra: { largeFewKeys, p99Ratios, rpsRatios, smallP99Ms: field(smallRuns, "p99Ms"), largeP99Ms: field(largeRuns, "p99Ms"), smallRps: field(smallRuns, "requestsPerSecond"), largeRps: field(largeRuns, "requestsPerSecond") },
+          extra: { largeFewKeys, p99Ratios, cpuRatios, smallCpuMicros: field(smallRuns, "cpuMicrosPerRequest"), largeCpuMicros: field(largeRuns, "cpuMicrosPerRequest"), rpsRatios, smallP99Ms: field(smallRuns, "p99Ms"), largeP99Ms: field(largeRuns, "p99Ms"), smallRps: field(smallRuns, "requestsPerSecond"), largeRps: field(largeRuns, "requestsPerSecond") },
         };
       } finally {
         await large.child.stop();
