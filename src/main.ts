@@ -8,7 +8,6 @@ import { livenessHandler } from "./http/health/liveness.ts";
 import { HttpMetrics } from "./http/prometheus/http-metrics.ts";
 import { HOT_ROUTES } from "./http/hot-paths.ts";
 import { serve, type RunningServer } from "./http/serve.ts";
-import { engineYoungCollection } from "./http/young-collection.ts";
 import { lazySidecar } from "./lazy-sidecar.ts";
 
 // Only what listening needs is imported above. The application is imported dynamically below, so
@@ -126,7 +125,6 @@ try {
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     logger,
     httpMetrics,
-    youngCollection: { everyRequests: config.youngGcEveryRequests, collect: engineYoungCollection },
     routes: {
       // The hot routes (createHttp), matched by the runtime's router; the sidecar's own dispatch
       // sends them to their hot handlers (waiting for the app while it loads), past Elysia's router.

@@ -63,8 +63,6 @@ export const ConfigSchema = Type.Object({
   maxBodyBytes: PositiveInt(512 * 1024 ** 2),
   /** Request-body bytes held at once across all requests; at least maxBodyBytes. */
   maxInflightBodyBytes: PositiveInt(64 * 1024 ** 3),
-  /** Requests between young collections requested by the server; 0 leaves them to the engine. */
-  youngGcEveryRequests: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
   monitoringEnabled: Type.Boolean(),
   monitorRetentionHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 7 }),
   shutdownTimeoutMs: PositiveInt(600_000),

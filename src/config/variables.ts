@@ -343,7 +343,6 @@ const DEFINITIONS: readonly Definition[] = [
   { name: "CACHE_MAX_RESPONSE_BYTES", field: "maxResponseBytes", description: "Largest response (as JSON) that may be stored", defaultValue: "4MB", type: byteSize },
   { name: "MAX_BODY_BYTES", field: "maxBodyBytes", description: "Largest accepted request body", defaultValue: "8MB", type: byteSize },
   { name: "MAX_INFLIGHT_BODY_BYTES", field: "maxInflightBodyBytes", description: "Bound on the request-body bytes held at once across all requests (at least MAX_BODY_BYTES); a body that would pass it gets 503 with Retry-After", defaultValue: "64MB", type: byteSize },
-  { name: "YOUNG_GC_EVERY_REQUESTS", field: "youngGcEveryRequests", description: "Collect the JS engine's young garbage after this many requests (0: when the engine decides, which for a large memory tier can be after hundreds of MB)", defaultValue: "1000", type: integer },
   { name: "MONITORING_ENABLED", field: "monitoringEnabled", description: "false turns the performance monitor off (metrics answer 503)", defaultValue: "true", type: boolean },
   { name: "MONITOR_RETENTION_HOURS", field: "monitorRetentionHours", description: "Window of the performance statistics", defaultValue: "1", type: positiveNumber },
   { name: "SHUTDOWN_TIMEOUT_MS", field: "shutdownTimeoutMs", description: "How long in-flight requests may take after SIGTERM", defaultValue: "10000", type: integer },

@@ -4,7 +4,6 @@ import { pathOf } from "./path.ts";
 import { requestContext, type RequestContext } from "../logging/context.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { HttpMetrics } from "./prometheus/http-metrics.ts";
-import { pacedCollections, type YoungCollection } from "./young-collection.ts";
 
 export interface ServeOptions {
   readonly host: string;
@@ -20,8 +19,6 @@ export interface ServeOptions {
    * the hot routes (see createHttp) and the liveness probe.
    */
   readonly routes?: Readonly<Record<string, Readonly<Record<string, FetchHandler>>>>;
-  /** Young collections paced by requests (young-collection.ts); none when absent. */
-  readonly youngCollection?: YoungCollection;
 }
 
 export interface RunningServer {
@@ -93,10 +90,8 @@ export function serve(handler: FetchHandler, options: ServeOptions): RunningServ
   const logInfo = logger.enabled("info");
   const logDebug = logger.enabled("debug");
 
-  const countRequest = options.youngCollection === undefined ? undefined : pacedCollections(options.youngCollection);
   const observe = (answer: FetchHandler) => async (request: Request, server: Server<undefined>): Promise<Response> => {
     const started = Bun.nanoseconds();
-    countRequest?.();
     const context = contextOf(request);
     let status = 500;
     try {

@@ -64,7 +64,6 @@ describe("configuration", () => {
         [{ CACHE_MAX_RESPONSE_BYTES: "65536" }, "maxResponseBytes", 65536],
         [{ MAX_BODY_BYTES: "16MB" }, "maxBodyBytes", 16 * 1024 * 1024],
         [{ MAX_INFLIGHT_BODY_BYTES: "32MB" }, "maxInflightBodyBytes", 32 * 1024 * 1024],
-        [{ YOUNG_GC_EVERY_REQUESTS: "0" }, "youngGcEveryRequests", 0],
         [{ MONITORING_ENABLED: "false" }, "monitoringEnabled", false],
         [{ MONITOR_RETENTION_HOURS: "0.5" }, "monitorRetentionHours", 0.5],
         [{ SHUTDOWN_TIMEOUT_MS: "1500" }, "shutdownTimeoutMs", 1500],
