@@ -1,6 +1,7 @@
-import pkg from "../package.json" with { type: "json" };
-import { describeListenFailure, EXIT_LISTEN_FAILED, usage } from "./cli.ts";
-import { ConfigError, describeConfig, loadConfig } from "./config/load.ts";
+import { version } from "../package.json" with { type: "json" };
+import { ConfigError } from "./config/error.ts";
+import { loadListenConfig, type ListenConfig } from "./config/listen.ts";
+import type { Config } from "./config/model.ts";
 import { requestContext } from "./logging/context.ts";
 import { createLogger } from "./logging/logger.ts";
 import { stdoutSink } from "./logging/stdout-sink.ts";
@@ -12,12 +13,14 @@ import { lazySidecar } from "./lazy-sidecar.ts";
 
 // Only what listening needs is imported above. The application is imported dynamically below, so
 // the binary (built with --splitting) loads and evaluates it after the server listens: /health is
-// answered before any of it runs, and everything else waits for it (see lazy-sidecar.ts).
+// answered before any of it runs, and everything else waits for it (see lazy-sidecar.ts). The
+// same goes for the whole configuration (its table and TypeBox schema) and for the command line's
+// help and listen-failure texts.
 
-const version = pkg.version;
 const args = process.argv.slice(2);
 
 if (args.includes("--help") || args.includes("-h")) {
+  const { usage } = await import("./cli.ts");
   process.stdout.write(usage(version));
   process.exit(0);
 }
@@ -30,22 +33,47 @@ if (args.length > 0) {
   process.exit(2);
 }
 
-let config;
-try {
-  config = loadConfig(process.env);
-} catch (error) {
+/** A bad value ends the process with code 2 and one line naming the variable, whenever it is found. */
+function refuseConfig(error: unknown): never {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`ai-response-cache: configuration error: ${error.message}\n`);
   process.exit(2);
 }
-const settled = config;
 
-const logger = createLogger(config.logLevel, stdoutSink());
+// What listening needs is read and checked now: a bad PORT or HOST ends the process before
+// anything answers.
+let listen: ListenConfig;
+try {
+  listen = loadListenConfig(process.env);
+} catch (error) {
+  refuseConfig(error);
+}
+
+// The whole configuration is read right after the first answer (or LOAD_AFTER_MS after listening,
+// see loadSoon), before the app, which needs it: a bad value then ends the process (exit 2) before
+// anything but /health has been answered. Loading its table and schema and checking every
+// variable cost ~7 ms that the first probe would otherwise wait for.
+let configuration: Promise<Config> | undefined;
+function settledConfig(): Promise<Config> {
+  configuration ??= import("./config/load.ts").then(({ loadConfig }) => {
+    try {
+      return loadConfig(process.env);
+    } catch (error) {
+      return refuseConfig(error);
+    }
+  });
+  return configuration;
+}
+
+const logger = createLogger(listen.logLevel, stdoutSink());
 const startedAt = Date.now();
 // Created here, not by the app: the server records every request from the first one on.
 const httpMetrics = new HttpMetrics();
 const sidecar = lazySidecar(
   async () => {
+    const settled = await settledConfig();
+    // Made here, while the app loads, not by its first request (see logging/context.ts).
+    requestContext.prepare();
     const [{ composeSidecar }, { verifyConfig }] = await Promise.all([import("./compose.ts"), import("./config/verify.ts")]);
     verifyConfig(settled);
     const composed = await composeSidecar(settled, logger, { version, startedAt, httpMetrics });
@@ -55,11 +83,9 @@ const sidecar = lazySidecar(
     return composed;
   },
   (error) => {
-    // Both are bugs, and end the process as they did when they happened before listening.
-    if (error instanceof ConfigError) {
-      process.stderr.write(`ai-response-cache: configuration error: ${error.message}\n`);
-      process.exit(2);
-    }
+    // Both are bugs (a configuration its schema refuses, an app that cannot be built), and end
+    // the process as they did when they happened before listening.
+    if (error instanceof ConfigError) refuseConfig(error);
     logger.error("the application failed to load", { error });
     process.exit(1);
   },
@@ -80,18 +106,22 @@ function loadSoon(): void {
   // that request's context, so the start-up lines do not carry its id.
   setImmediate(() =>
     requestContext.exit(() => {
-      announce();
+      void announce().catch(() => {}); // a failure is reported by the load below
       if (!stopping) void sidecar.load().catch(() => {});
     }),
   );
 }
-let announced = false;
-function announce(): void {
-  if (announced || running === null) return;
-  announced = true;
-  if (settled.apiKeys.length === 0) logger.warn("no API key configured: development mode, every request is allowed");
-  // Described only when the line is written: parsing the upstream URLs is a first use of the URL parser (2 ms).
-  if (logger.enabled("info")) logger.info("ai-response-cache started", { version, pid: process.pid, url: running.url, port: running.port, config: describeConfig(settled) });
+let announcing: Promise<void> | undefined;
+/** The start-up lines, once the whole configuration is read; a bad one ends the process instead. */
+function announce(): Promise<void> {
+  announcing ??= settledConfig().then(async (settled) => {
+    if (running === null) return;
+    if (settled.apiKeys.length === 0) logger.warn("no API key configured: development mode, every request is allowed");
+    if (!logger.enabled("info")) return;
+    const { describeConfig } = await import("./config/load.ts");
+    logger.info("ai-response-cache started", { version, pid: process.pid, url: running.url, port: running.port, config: describeConfig(settled) });
+  });
+  return announcing;
 }
 const liveness = livenessHandler(version, startedAt);
 
@@ -101,7 +131,7 @@ let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  announce();
+  await announce().catch(() => {});
   logger.info("shutting down", { signal, in_flight: running?.inFlight() ?? 0 });
   clearInterval(memorySampler);
   // An app not yet asked for is not loaded now; one being loaded is closed once it has started.
@@ -119,17 +149,19 @@ memorySampler.unref();
 
 try {
   running = serve(sidecar.fetch, {
-    host: config.host,
-    port: config.port,
-    maxBodyBytes: config.maxBodyBytes,
-    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    host: listen.host,
+    port: listen.port,
+    maxBodyBytes: listen.maxBodyBytes,
+    shutdownTimeoutMs: listen.shutdownTimeoutMs,
     logger,
     httpMetrics,
     routes: {
       // The hot routes (createHttp), matched by the runtime's router; the sidecar's own dispatch
       // sends them to their hot handlers (waiting for the app while it loads), past Elysia's router.
       ...Object.fromEntries(Object.entries(HOT_ROUTES).map(([path, methods]) => [path, Object.fromEntries(methods.map((method) => [method, sidecar.fetch]))])),
-      // Liveness needs nothing of the app: answered from the start.
+    },
+    plainRoutes: {
+      // Liveness needs nothing of the app (nor of the configuration beyond listening): answered from the start.
       "/health": {
         GET: () => {
           const response = liveness();
@@ -140,7 +172,8 @@ try {
     },
   });
 } catch (error) {
-  const line = describeListenFailure(error, config.host, config.port);
+  const { describeListenFailure, EXIT_LISTEN_FAILED } = await import("./cli.ts");
+  const line = describeListenFailure(error, listen.host, listen.port);
   if (line === null) throw error;
   process.stderr.write(`ai-response-cache: ${line}\n`);
   process.exit(EXIT_LISTEN_FAILED);

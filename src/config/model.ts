@@ -2,6 +2,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import type { AccessScope } from "../engine/access.ts";
 import { NAMESPACE_PATTERN, OPERATION_PATTERN } from "../engine/key.ts";
 import type { CacheMode } from "../engine/mode.ts";
+import { LOG_LEVELS, MAX_BODY_BYTES_BOUNDS, PORT_BOUNDS, SHUTDOWN_TIMEOUT_MS_BOUNDS } from "./listen.ts";
 
 export const KEY_PREFIX_PATTERN = "^[A-Za-z0-9_.-]{1,32}$";
 export const UPSTREAM_NAME_PATTERN = "^[a-z0-9][a-z0-9_-]{0,31}$";
@@ -10,15 +11,11 @@ const PositiveInt = (maximum: number) => Type.Integer({ minimum: 1, maximum });
 
 /** The whole configuration, validated once at start-up; nothing else reads the environment. */
 export const ConfigSchema = Type.Object({
-  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  // The fields read before listening take their bounds from listen.ts, which parses them.
+  port: Type.Integer({ ...PORT_BOUNDS }),
   host: Type.String({ minLength: 1 }),
   environment: Type.Union([Type.Literal("development"), Type.Literal("production")]),
-  logLevel: Type.Union([
-    Type.Literal("debug"),
-    Type.Literal("info"),
-    Type.Literal("warn"),
-    Type.Literal("error"),
-  ]),
+  logLevel: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level))),
   apiKeys: Type.Array(Type.String({ minLength: 1 })),
   /** Keys limited to some scopes, and maybe bound to one namespace. */
   scopedApiKeys: Type.Array(
@@ -60,12 +57,12 @@ export const ConfigSchema = Type.Object({
   compressionLevel: Type.Integer({ minimum: 1, maximum: 19 }),
   maxTextBytes: PositiveInt(256 * 1024 ** 2),
   maxResponseBytes: PositiveInt(256 * 1024 ** 2),
-  maxBodyBytes: PositiveInt(512 * 1024 ** 2),
+  maxBodyBytes: Type.Integer({ ...MAX_BODY_BYTES_BOUNDS }),
   /** Request-body bytes held at once across all requests; at least maxBodyBytes. */
   maxInflightBodyBytes: PositiveInt(64 * 1024 ** 3),
   monitoringEnabled: Type.Boolean(),
   monitorRetentionHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 7 }),
-  shutdownTimeoutMs: PositiveInt(600_000),
+  shutdownTimeoutMs: Type.Integer({ ...SHUTDOWN_TIMEOUT_MS_BOUNDS }),
   instanceId: Type.String({ minLength: 1, maxLength: 128 }),
   /** Serve the OpenAI- and Anthropic-compatible caching proxy under /v1, /anthropic and /upstreams/{name}. */
   proxyEnabled: Type.Boolean(),

@@ -2,67 +2,25 @@ import { hostname } from "node:os";
 import type { TSchema } from "@sinclair/typebox";
 import { ACCESS_SCOPES, isAccessScope, type AccessScope, type ScopedKey } from "../engine/access.ts";
 import { NAMESPACE_PATTERN, OPERATION_PATTERN } from "../engine/key.ts";
-import { ConfigSchema, KEY_PREFIX_PATTERN, UPSTREAM_NAME_PATTERN, type Config } from "./model.ts";
+import { ConfigError } from "./error.ts";
+import { LISTEN_VARIABLES } from "./listen.ts";
+import { ConfigSchema, KEY_PREFIX_PATTERN, UPSTREAM_NAME_PATTERN } from "./model.ts";
+import { byteSizeIn, choiceOf, integerIn, textOf, type Bounds, type Definition, type Parser, type ValueType } from "./value-types.ts";
 
-/** A bad environment value: names the variable, what is wrong and what is accepted. */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    readonly problem: string,
-    readonly accepted: string,
-  ) {
-    super(`${variable}: ${problem}; accepted: ${accepted}`);
-    this.name = "ConfigError";
-  }
-}
-
-type Parser<T> = (raw: string, name: string) => T;
-
-/** How a variable's text becomes its value: what is accepted, and the parser. */
-interface ValueType {
-  readonly accepted: string;
-  readonly parse: Parser<unknown>;
-}
-
-/** A row of the table: the variable, the Config field it sets, and how its text is read. */
-interface Definition {
-  readonly name: string;
-  readonly field: keyof Config;
-  readonly description: string;
-  /** The default as a user would write it; undefined means "unset". */
-  readonly defaultValue: string | undefined;
-  /** Secrets are never echoed back, not even in an error message. */
-  readonly secret?: boolean;
-  /** A type whose bounds come from the field's schema, or a fixed one. */
-  readonly type: ((schema: TSchema) => ValueType) | ValueType;
-  /** The field's value when the variable is unset and has no default. */
-  readonly whenUnset?: () => unknown;
-}
+export { ConfigError } from "./error.ts";
 
 export interface EnvVariable extends Definition, ValueType {}
 
 /** Bounds of a number field, as its schema states them. */
-function bounds(schema: TSchema): { min: number; max: number; exclusiveMin: boolean } {
-  const min = (schema.minimum ?? schema.exclusiveMinimum ?? Number.MIN_SAFE_INTEGER) as number;
-  return { min, max: (schema.maximum ?? Number.MAX_SAFE_INTEGER) as number, exclusiveMin: schema.exclusiveMinimum !== undefined };
+function bounds(schema: TSchema): Bounds {
+  const minimum = (schema.minimum ?? schema.exclusiveMinimum ?? Number.MIN_SAFE_INTEGER) as number;
+  return { minimum, maximum: (schema.maximum ?? Number.MAX_SAFE_INTEGER) as number };
 }
 
-const integer = (schema: TSchema): ValueType => {
-  const { min, max } = bounds(schema);
-  const accepted = `an integer from ${min} to ${max}`;
-  return {
-    accepted,
-    parse(raw, name) {
-      if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `"${raw}" is not an integer`, accepted);
-      const value = Number(raw.trim());
-      if (value < min || value > max) throw new ConfigError(name, `${value} is out of range`, accepted);
-      return value;
-    },
-  };
-};
+const integer = (schema: TSchema): ValueType => integerIn(bounds(schema));
 
 const positiveNumber = (schema: TSchema): ValueType => {
-  const { max } = bounds(schema);
+  const { maximum: max } = bounds(schema);
   const accepted = `a number above 0 and at most ${max}`;
   return {
     accepted,
@@ -76,18 +34,7 @@ const positiveNumber = (schema: TSchema): ValueType => {
 };
 
 /** The literals a union-of-literals schema allows. */
-const choice = (schema: TSchema): ValueType => {
-  const values = ((schema.anyOf ?? []) as { const: string }[]).map((literal) => literal.const);
-  const accepted = values.join(" | ");
-  return {
-    accepted,
-    parse(raw, name) {
-      const value = raw.trim().toLowerCase();
-      if (!values.includes(value)) throw new ConfigError(name, `"${raw}" is not a valid choice`, accepted);
-      return value;
-    },
-  };
-};
+const choice = (schema: TSchema): ValueType => choiceOf(((schema.anyOf ?? []) as { const: string }[]).map((literal) => literal.const));
 
 const boolean: { accepted: string; parse: Parser<boolean> } = {
   accepted: "true | false | 1 | 0 | yes | no",
@@ -99,23 +46,7 @@ const boolean: { accepted: string; parse: Parser<boolean> } = {
   },
 };
 
-const BYTE_UNITS: Record<string, number> = { "": 1, b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3 };
-
-const byteSize = (schema: TSchema): ValueType => {
-  const { min, max } = bounds(schema);
-  const accepted = `a size from ${min} to ${max} bytes, e.g. 65536, 512KB, 64MB`;
-  return {
-    accepted,
-    parse(raw, name) {
-      const match = /^(\d+)\s*([a-z]*)$/i.exec(raw.trim());
-      const unit = match ? BYTE_UNITS[match[2]!.toLowerCase()] : undefined;
-      if (!match || unit === undefined) throw new ConfigError(name, `"${raw}" is not a size`, accepted);
-      const value = Number(match[1]) * unit;
-      if (value < min || value > max) throw new ConfigError(name, `${value} bytes is out of range`, accepted);
-      return value;
-    },
-  };
-};
+const byteSize = (schema: TSchema): ValueType => byteSizeIn(bounds(schema));
 
 const operationPattern = new RegExp(OPERATION_PATTERN);
 
@@ -178,14 +109,7 @@ const keyList: { accepted: string; parse: Parser<string[]> } = {
   parse: (raw) => raw.split(",").map((key) => key.trim()).filter((key) => key !== ""),
 };
 
-const text = (pattern: RegExp, accepted: string): { accepted: string; parse: Parser<string> } => ({
-  accepted,
-  parse(raw, name) {
-    const value = raw.trim();
-    if (!pattern.test(value)) throw new ConfigError(name, `"${raw}" is not valid`, accepted);
-    return value;
-  },
-});
+const text = (pattern: RegExp, accepted: string): ValueType<string> => textOf((value) => pattern.test(value), accepted);
 
 const redisUrl: { accepted: string; parse: Parser<string | null> } = {
   accepted: "redis://[user:password@]host:port[/db] or rediss://... (empty = memory tier only)",
@@ -310,10 +234,10 @@ const priceList: { accepted: string; parse: Parser<Record<string, { input: numbe
 
 /** Every variable the service reads: the single source for parsing, `--help` and the README table. */
 const DEFINITIONS: readonly Definition[] = [
-  { name: "PORT", field: "port", description: "TCP port to listen on (0 picks a free one)", defaultValue: "8080", type: integer },
-  { name: "HOST", field: "host", description: "Address to bind; loopback keeps the sidecar private to its pod", defaultValue: "127.0.0.1", type: text(/^[A-Za-z0-9.:\-[\]]+$/, "a hostname or IP address") },
+  LISTEN_VARIABLES.port,
+  LISTEN_VARIABLES.host,
   { name: "ENVIRONMENT", field: "environment", description: "production refuses to start without an API key", defaultValue: "development", type: choice },
-  { name: "LOG_LEVEL", field: "logLevel", description: "Lowest level written as JSON lines to stdout", defaultValue: "info", type: choice },
+  LISTEN_VARIABLES.logLevel,
   { name: "API_KEY", field: "apiKeys", description: "Primary API key (unset: development mode, every request allowed)", defaultValue: undefined, secret: true, type: singleKey, whenUnset: () => [] },
   { name: "ADDITIONAL_API_KEYS", field: "apiKeys", description: "More accepted API keys, comma-separated", defaultValue: undefined, secret: true, type: keyList, whenUnset: () => [] },
   { name: "SCOPED_API_KEYS", field: "scopedApiKeys", description: "Keys limited to scopes (read, data, invalidate, admin) and maybe bound to a namespace: scope[+scope...][@namespace]:key, comma-separated", defaultValue: undefined, secret: true, type: scopedKeyList, whenUnset: () => [] },
@@ -341,11 +265,11 @@ const DEFINITIONS: readonly Definition[] = [
   { name: "CACHE_COMPRESSION_LEVEL", field: "compressionLevel", description: "zstd level for values written to Redis (1 fastest, 19 smallest)", defaultValue: "3", type: integer },
   { name: "CACHE_MAX_TEXT_BYTES", field: "maxTextBytes", description: "Largest accepted text (or question) in a data-plane request", defaultValue: "1MB", type: byteSize },
   { name: "CACHE_MAX_RESPONSE_BYTES", field: "maxResponseBytes", description: "Largest response (as JSON) that may be stored", defaultValue: "4MB", type: byteSize },
-  { name: "MAX_BODY_BYTES", field: "maxBodyBytes", description: "Largest accepted request body", defaultValue: "8MB", type: byteSize },
+  LISTEN_VARIABLES.maxBodyBytes,
   { name: "MAX_INFLIGHT_BODY_BYTES", field: "maxInflightBodyBytes", description: "Bound on the request-body bytes held at once across all requests (at least MAX_BODY_BYTES); a body that would pass it gets 503 with Retry-After", defaultValue: "64MB", type: byteSize },
   { name: "MONITORING_ENABLED", field: "monitoringEnabled", description: "false turns the performance monitor off (metrics answer 503)", defaultValue: "true", type: boolean },
   { name: "MONITOR_RETENTION_HOURS", field: "monitorRetentionHours", description: "Window of the performance statistics", defaultValue: "1", type: positiveNumber },
-  { name: "SHUTDOWN_TIMEOUT_MS", field: "shutdownTimeoutMs", description: "How long in-flight requests may take after SIGTERM", defaultValue: "10000", type: integer },
+  LISTEN_VARIABLES.shutdownTimeoutMs,
   { name: "INSTANCE_ID", field: "instanceId", description: "Label of this sidecar in /metrics (default: the hostname)", defaultValue: undefined, type: text(/^[A-Za-z0-9_.:\-]{1,128}$/, "1 to 128 characters of A-Z a-z 0-9 _ . : -"), whenUnset: () => sanitizeInstanceId(hostname()) },
   { name: "PROXY_ENABLED", field: "proxyEnabled", description: "Serve the OpenAI- and Anthropic-compatible caching proxy (/v1, /anthropic, /upstreams/{name})", defaultValue: "true", type: boolean },
   { name: "PROXY_OPENAI_URL", field: "proxyOpenaiUrl", description: "Upstream of /v1/*: any OpenAI-compatible API", defaultValue: "https://api.openai.com/v1", secret: true, type: httpUrl },

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { Elysia } from "elysia";
 import { HttpMetrics } from "../../src/http/prometheus/http-metrics.ts";
 import { serve } from "../../src/http/serve.ts";
+import { requestContext } from "../../src/logging/context.ts";
 import { buildTestApp, PRIMARY_KEY } from "../support/app.ts";
 import { createMemoryLogger } from "../support/logger.ts";
 import { waitFor } from "../support/poll.ts";
@@ -59,6 +60,42 @@ describe("serving over a real port", () => {
       expect(httpMetrics.snapshot().map((series) => [series.route, series.method, series.statuses])).toEqual([
         ["/health", "GET", [[200, 1]]],
         ["/health", "POST", [[404, 1]]],
+      ]);
+    } finally {
+      await running.shutdown();
+    }
+  });
+
+  test("a plain route gets the same id, log line and metrics, but runs outside the log context", async () => {
+    const logger = createMemoryLogger("debug");
+    const httpMetrics = new HttpMetrics();
+    const context = () => Response.json({ context: requestContext.getStore() ?? null });
+    const running = serve(() => new Response("handler", { status: 404 }), {
+      host: "127.0.0.1",
+      port: 0,
+      maxBodyBytes: 1024,
+      shutdownTimeoutMs: 2000,
+      logger,
+      httpMetrics,
+      routes: { "/ready": { GET: context } },
+      plainRoutes: { "/health": { GET: context } },
+    });
+    try {
+      const plain = await fetch(`${running.url}/health`, { headers: { "x-request-id": "probe-2" } });
+      expect([plain.status, await plain.json(), plain.headers.get("x-request-id")]).toEqual([200, { context: null }, "probe-2"]);
+      const routed = await fetch(`${running.url}/ready`, { headers: { "x-request-id": "ready-2" } });
+      expect(await routed.json()).toEqual({ context: { request_id: "ready-2" } });
+      expect((await fetch(`${running.url}/health`, { method: "POST" })).status).toBe(404);
+      const requests = logger.records().filter((record) => record.msg === "request");
+      expect(requests.map((r) => [r.request_id, r.method, r.path, r.status])).toEqual([
+        ["probe-2", "GET", "/health", 200],
+        ["ready-2", "GET", "/ready", 200],
+        [expect.any(String), "POST", "/health", 404],
+      ]);
+      expect(httpMetrics.snapshot().map((series) => [series.route, series.method, series.statuses])).toEqual([
+        ["/health", "GET", [[200, 1]]],
+        ["/health", "POST", [[404, 1]]],
+        ["/ready", "GET", [[200, 1]]],
       ]);
     } finally {
       await running.shutdown();

@@ -40,6 +40,26 @@ describe("the service process", () => {
     expect(await new Response(child.stderr).text()).toContain("API_KEY");
   });
 
+  test("a bad value read after listening ends the process the same way before the app answers anything", async () => {
+    const port = await freePort();
+    const child = run({ PORT: String(port), ENVIRONMENT: "production" });
+    let exited = false;
+    void child.exited.then(() => (exited = true));
+    // Only what listening needs is read before listening: /health may answer meanwhile, the app never does.
+    const answered: number[] = [];
+    while (!exited) {
+      try {
+        answered.push((await fetch(`http://127.0.0.1:${port}/internal/cache/status`)).status);
+      } catch {
+        await Bun.sleep(1);
+      }
+    }
+    expect(await child.exited).toBe(2);
+    expect(answered).toEqual([]);
+    const lines = (await new Response(child.stderr).text()).trim().split("\n");
+    expect(lines).toEqual(["ai-response-cache: configuration error: API_KEY: no API key is configured in production; accepted: a key in API_KEY, ADDITIONAL_API_KEYS or SCOPED_API_KEYS"]);
+  });
+
   test("starts on the memory-only default, logs JSON, and exits 0 on SIGTERM", async () => {
     const port = await freePort();
     const child = run({ PORT: String(port), API_KEY: "process-secret-key" });

@@ -2,6 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
+import { LISTEN_VARIABLES, loadListenConfig } from "../../src/config/listen.ts";
 import { ConfigError, describeConfig, loadConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/model.ts";
 import { ENV_VARIABLES } from "../../src/config/variables.ts";
@@ -204,6 +206,65 @@ describe("configuration", () => {
     expect(() => loadConfig({ REDIS_URL: "redis://x:1", REDIS_CLUSTER_NODES: "redis://y:1" })).toThrow(/more than one of REDIS_URL/);
     expect(() => loadConfig({ REDIS_SENTINEL_NODES: "nohost" })).toThrow(/REDIS_SENTINEL_NODES: "nohost" is not host:port/);
     expect(() => loadConfig({ REDIS_CLUSTER_NODES: "redis://a:1,http://b:2" })).toThrow(/REDIS_CLUSTER_NODES: scheme "http:"/);
+  });
+
+  test("what listening needs is read before the rest exactly as the whole configuration reads it", () => {
+    const outcome = (read: () => unknown) => {
+      try {
+        return read();
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as ConfigError).message;
+      }
+    };
+    const values: Record<string, string[]> = {
+      PORT: ["0", " 9000 ", "65535", "65536", "-1", "+80", "8e3", "", "eighty", "0x50", "٣"],
+      HOST: ["0.0.0.0", " ::1 ", "[::1]", "my-host.local", "", "a b", "host_name", "10.0.0.1/24", "ünï"],
+      LOG_LEVEL: ["WARN", " debug ", "loud", ""],
+      MAX_BODY_BYTES: ["65536", "16MB", "16 mb", "16\tKiB", " 1gb ", "512MB", "513MB", "0", "1 B", "lots", "MB", "12QB", "1.5MB", "-1", "16M B"],
+      SHUTDOWN_TIMEOUT_MS: ["1", "600000", "600001", "0", "1.5", " 42 "],
+    };
+    // Room for any body limit, so the whole configuration's checks across variables pass.
+    const roomy = { CACHE_MAX_TEXT_BYTES: "1", CACHE_MAX_RESPONSE_BYTES: "1", MAX_INFLIGHT_BODY_BYTES: "64GB" };
+    for (const [name, raws] of Object.entries(values)) {
+      for (const raw of raws) {
+        const env = { ...roomy, [name]: raw };
+        const whole = outcome(() => {
+          const config = loadConfig(env);
+          verifyConfig(config);
+          const { port, host, logLevel, maxBodyBytes, shutdownTimeoutMs } = config;
+          return { port, host, logLevel, maxBodyBytes, shutdownTimeoutMs };
+        });
+        expect([name, raw, outcome(() => ({ ...loadListenConfig(env) }))]).toEqual([name, raw, whole]);
+      }
+    }
+    expect(loadListenConfig({})).toEqual({ port: 8080, host: "127.0.0.1", logLevel: "info", maxBodyBytes: 8 * 1024 * 1024, shutdownTimeoutMs: 10_000 });
+  });
+
+  test("the loops that read integers, sizes and hosts accept exactly what the patterns they replace accept", () => {
+    const port = LISTEN_VARIABLES.port.type;
+    const size = LISTEN_VARIABLES.maxBodyBytes.type;
+    const host = LISTEN_VARIABLES.host.type;
+    const accepts = (parse: (raw: string, name: string) => unknown, raw: string) => {
+      try {
+        parse(raw, "X");
+        return true;
+      } catch (error) {
+        // Out of range is a later check: the text itself was read.
+        return (error as ConfigError).problem.endsWith("out of range");
+      }
+    };
+    const text = fc.string({ unit: fc.constantFrom(..."0123456789-+ \t.:[]_ kKmMbBgGiIzZé٣\u00a0") , maxLength: 8 });
+    fc.assert(
+      fc.property(text, (raw) => {
+        expect([raw, accepts(port.parse, raw)]).toEqual([raw, /^-?\d+$/.test(raw.trim())]);
+        const sized = /^(\d+)\s*([a-z]*)$/i.exec(raw.trim());
+        const known = sized !== null && ["", "b", "kb", "kib", "mb", "mib", "gb", "gib"].includes(sized[2]!.toLowerCase());
+        expect([raw, accepts(size.parse, raw)]).toEqual([raw, known]);
+        expect([raw, accepts(host.parse, raw)]).toEqual([raw, /^[A-Za-z0-9.:\-[\]]+$/.test(raw.trim())]);
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   test("every variable says what it does and what it accepts", () => {
