@@ -79,8 +79,10 @@ export class Arena {
     const header = offsetOf(place) >> 2;
     segment.words[header] = DEAD;
     segment.dead += segment.words[header + 1]!;
-    if (segment.dead === segment.used && number !== this.open) this.drop(number);
-    else if (number !== this.open) this.compactIfSparse(number);
+    // The open segment is still being filled; a sealed one wholly dead needs no walk.
+    if (number === this.open) return;
+    if (segment.dead === segment.used) this.drop(number);
+    else this.compactIfSparse(number);
   }
 
   /** The segment buffer holding `place` (valid until the next allocate or free). */
