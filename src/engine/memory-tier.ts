@@ -61,7 +61,8 @@ const MAX_TEXT_BYTES = 2 ** 30 - 1;
  * arrays too. So a million entries cost a full collection a handful of objects rather than two
  * million strings and a Map, and nothing a request leaves behind shares memory with an entry.
  * A get decodes the value (about 0.1 µs a KB, native); the values of the last hit slots (up to
- * DECODED_SLOTS of at most DECODED_MAX_BYTES) are kept decoded, so a hot key is not decoded again.
+ * DECODED_SLOTS of at most DECODED_MAX_BYTES, so at most 4 MiB as UTF-8, not counted in maxBytes) are kept
+ * decoded, so a hot key is not decoded again.
  * Slots are linked into a recency list by slot number and reused through a free list. The
  * typed arrays are made at the first store and double when full, never beyond maxEntries.
  * Costs: get, has, set, delete O(key + value bytes) for the encoding and copying, otherwise O(1)

@@ -57,7 +57,7 @@ export class Arena {
    */
   allocate(payload: number, owner: number): Place {
     const size = chunkBytes(payload);
-    if (payload > LARGE_PAYLOAD) return this.place(this.addSegment(size), 0, size, owner);
+    if (payload > LARGE_PAYLOAD) return this.place(this.addSegment(size, size), 0, size, owner);
     for (;;) {
       const segment = this.open < 0 ? undefined : this.segments[this.open];
       if (segment !== undefined && segment.used + size <= SEGMENT_BYTES) {
@@ -67,7 +67,7 @@ export class Arena {
       }
       // Seal the open segment; compacting it may fill the new one, hence the loop.
       const sealed = this.open;
-      this.open = this.addSegment(SEGMENT_BYTES);
+      this.open = this.addSegment(SEGMENT_BYTES, 0);
       if (sealed >= 0) this.compactIfSparse(sealed);
     }
   }
@@ -110,9 +110,10 @@ export class Arena {
     return number * SEGMENT_BYTES + offset;
   }
 
-  private addSegment(size: number): number {
+  /** A new segment of `size` bytes, the first `used` of them already handed out. */
+  private addSegment(size: number, used: number): number {
     const buffer = new ArrayBuffer(size);
-    const segment: Segment = { bytes: Buffer.from(buffer), words: new Int32Array(buffer), used: size === SEGMENT_BYTES ? 0 : size, dead: 0 };
+    const segment: Segment = { bytes: Buffer.from(buffer), words: new Int32Array(buffer), used, dead: 0 };
     this.reserved += size;
     const number = this.spareNumbers.pop();
     if (number === undefined) return this.segments.push(segment) - 1;
