@@ -1,11 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import { Elysia } from "elysia";
 import { HttpMetrics } from "../../src/http/prometheus/http-metrics.ts";
-import { serve } from "../../src/http/serve.ts";
+import { serve, type ServeOptions } from "../../src/http/serve.ts";
 import { requestContext } from "../../src/logging/context.ts";
 import { buildTestApp, PRIMARY_KEY } from "../support/app.ts";
 import { createMemoryLogger } from "../support/logger.ts";
 import { waitFor } from "../support/poll.ts";
+
+/** A loopback server on a free port, for the tests of runtime routes (the rest of the options given). */
+const serveObserved = (handler: Parameters<typeof serve>[0], options: Pick<ServeOptions, "logger" | "httpMetrics" | "routes" | "plainRoutes">) =>
+  serve(handler, { host: "127.0.0.1", port: 0, maxBodyBytes: 1024, shutdownTimeoutMs: 2000, ...options });
 
 describe("serving over a real port", () => {
   test("the app answers over TCP and logs one line per request", async () => {
@@ -37,11 +41,7 @@ describe("serving over a real port", () => {
   test("a runtime route is answered before the handler, with the same id, log line and metrics; other methods fall through", async () => {
     const logger = createMemoryLogger("debug");
     const httpMetrics = new HttpMetrics();
-    const running = serve(() => Response.json({ from: "handler" }, { status: 404 }), {
-      host: "127.0.0.1",
-      port: 0,
-      maxBodyBytes: 1024,
-      shutdownTimeoutMs: 2000,
+    const running = serveObserved(() => Response.json({ from: "handler" }, { status: 404 }), {
       logger,
       httpMetrics,
       routes: { "/health": { GET: () => Response.json({ from: "route" }) } },
@@ -70,11 +70,7 @@ describe("serving over a real port", () => {
     const logger = createMemoryLogger("debug");
     const httpMetrics = new HttpMetrics();
     const context = () => Response.json({ context: requestContext.getStore() ?? null });
-    const running = serve(() => new Response("handler", { status: 404 }), {
-      host: "127.0.0.1",
-      port: 0,
-      maxBodyBytes: 1024,
-      shutdownTimeoutMs: 2000,
+    const running = serveObserved(() => new Response("handler", { status: 404 }), {
       logger,
       httpMetrics,
       routes: { "/ready": { GET: context } },
