@@ -42,7 +42,6 @@ beforeAll(async () => {
   mkdirSync(REPORTS, { recursive: true });
   const executable = await binary();
   redis = await startRedis();
-  await redis.start();
   mock = await startMockLlm();
   const port = await freePort();
   const child = Bun.spawn([executable], {

@@ -6,7 +6,7 @@ export interface RedisServer {
   readonly url: string;
   /** Stops the server (SIGKILL when `hard`), keeping its port for a restart. */
   stop(hard?: boolean): Promise<void>;
-  /** Starts it again on the same port. */
+  /** Starts it again on the same port, after stop(); refused while it runs. */
   start(): Promise<void>;
   /** Freezes the server (SIGSTOP): connections stay open and nothing is answered until resume(). */
   pause(): void;
@@ -50,6 +50,8 @@ export async function startRedis(extraArgs: string[] = []): Promise<RedisServer>
     port,
     url: `redis://127.0.0.1:${port}`,
     async start() {
+      // A second server on the same port would fail to bind, and the first would outlive stop().
+      if (process !== null) throw new Error(`redis-server on ${port} is already running`);
       process = Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extraArgs], {
         stdout: "ignore",
         stderr: "ignore",
