@@ -1,4 +1,4 @@
-import { Arena, payloadOf } from "./memory/arena.ts";
+import { Arena, payloadOf, type Place } from "./memory/arena.ts";
 import { KeyIndex } from "./memory/key-index.ts";
 import { byteLengthOf, bytesOfCode, codeOf, encodingOf, encodingOfCode, KeyProbe, paddedBytes } from "./memory/key-bytes.ts";
 
@@ -78,8 +78,6 @@ export class MemoryTier {
   private readonly index = new KeyIndex();
   private readonly arena = new Arena((slot, place) => void (this.places[slot] = place));
   private readonly probe = new KeyProbe();
-  /** The hash of the key last given to slotOf (the probe holds its bytes). */
-  private probeHash = 0;
   /** Whether `slot` holds the probe's key; the index asks it of slots whose hash matched. */
   private readonly holdsProbe = (slot: number): boolean => {
     if (this.keyCodes[slot] !== this.probe.code) return false;
@@ -167,7 +165,7 @@ export class MemoryTier {
     const existing = this.slotOf(key);
     if (existing !== NONE) this.remove(existing);
     const probe = this.probe;
-    const hash = this.probeHash;
+    const hash = probe.hash;
     const valueEncoding = encodingOf(json);
     const valueBytes = byteLengthOf(json, valueEncoding);
     const size = probe.bytes + valueBytes + ENTRY_OVERHEAD_BYTES;
@@ -284,15 +282,17 @@ export class MemoryTier {
 
   /** O(key): the slot holding `key`, or NONE; leaves the key loaded in the probe. */
   private slotOf(key: string): number {
-    this.probeHash = this.probe.load(key);
-    return this.index.find(this.probeHash, this.holdsProbe);
+    return this.index.find(this.probe.load(key), this.holdsProbe);
+  }
+
+  /** The text with `code` stored from byte `start` of the segment holding `place`. */
+  private textAt(place: Place, start: number, code: number): string {
+    return this.arena.bytes(place).toString(encodingOfCode(code), start, start + bytesOfCode(code));
   }
 
   private keyOf(slot: number): string {
     const place = this.places[slot]!;
-    const code = this.keyCodes[slot]!;
-    const start = payloadOf(place);
-    return this.arena.bytes(place).toString(encodingOfCode(code), start, start + bytesOfCode(code));
+    return this.textAt(place, payloadOf(place), this.keyCodes[slot]!);
   }
 
   private valueOf(slot: number): string {
@@ -300,10 +300,8 @@ export class MemoryTier {
     if (this.decodedSlot[cached] === slot) return this.decoded[cached]!;
     const place = this.places[slot]!;
     const code = this.valueCodes[slot]!;
-    const start = payloadOf(place) + paddedBytes(bytesOfCode(this.keyCodes[slot]!));
-    const bytes = bytesOfCode(code);
-    const json = this.arena.bytes(place).toString(encodingOfCode(code), start, start + bytes);
-    if (bytes <= DECODED_MAX_BYTES) {
+    const json = this.textAt(place, payloadOf(place) + paddedBytes(bytesOfCode(this.keyCodes[slot]!)), code);
+    if (bytesOfCode(code) <= DECODED_MAX_BYTES) {
       this.decoded[cached] = json;
       this.decodedSlot[cached] = slot;
     }

@@ -29,11 +29,13 @@ export class KeyProbe {
   private scratchWords = new Int32Array(this.scratch.buffer);
   /** A per-process seed, so nobody can choose keys that all land in one bucket. */
   private readonly seed = (Math.random() * 0x100000000) | 0;
+  /** The loaded key's code, byte length, padded length in words, and 32-bit hash. */
   code = 0;
   bytes = 0;
   words = 0;
+  hash = 0;
 
-  /** Encodes `key` and returns its 32-bit hash (murmur3's mixing over int32 words). */
+  /** Encodes `key` and returns its 32-bit hash (murmur3's mixing over int32 words), also kept as `hash`. */
   load(key: string): number {
     const encoding = encodingOf(key);
     const most = encoding === "utf8" ? key.length * 3 : key.length * 2;
@@ -55,7 +57,8 @@ export class KeyProbe {
     hash = Math.imul(hash, 0x85ebca6b);
     hash ^= hash >>> 13;
     hash = Math.imul(hash, 0xc2b2ae35);
-    return hash ^ (hash >>> 16);
+    this.hash = hash ^ (hash >>> 16);
+    return this.hash;
   }
 
   /** Whether the key stored from int32 word `at` of `words` (with this code) is the loaded one. */
